@@ -8,9 +8,18 @@ internal static class SafeTensorsDTypes
     /// <summary>Bytes per element of every dtype code this reader accepts.</summary>
     private static readonly Dictionary<string, int> ElementSizes = new(StringComparer.Ordinal)
     {
-        ["F64"] = 8, ["F32"] = 4, ["F16"] = 2, ["BF16"] = 2,
-        ["I64"] = 8, ["I32"] = 4, ["I16"] = 2, ["I8"] = 1, ["U8"] = 1, ["BOOL"] = 1,
-        ["F8_E4M3"] = 1, ["F8_E5M2"] = 1,
+        ["F64"] = 8,
+        ["F32"] = 4,
+        ["F16"] = 2,
+        ["BF16"] = 2,
+        ["I64"] = 8,
+        ["I32"] = 4,
+        ["I16"] = 2,
+        ["I8"] = 1,
+        ["U8"] = 1,
+        ["BOOL"] = 1,
+        ["F8_E4M3"] = 1,
+        ["F8_E5M2"] = 1,
     };
 
     public static IEnumerable<string> Supported => ElementSizes.Keys;
