@@ -1,9 +1,10 @@
 using System.Text.Json;
+using LatentLab.Weights;
 using TorchSharp;
 
 namespace LatentLab.Tests.StableDiffusion;
 
-/// <summary>Paths to the copied tiny SD3 model and goldens (see TestData/sd3/NOTE.md) and a reader for them.</summary>
+/// <summary>Paths to the copied tiny SD3 model and goldens (see TestData/sd3/NOTE.md) and readers for them.</summary>
 internal static class Sd3TestData
 {
     public static string Root => Path.Combine(AppContext.BaseDirectory, "TestData", "sd3");
@@ -13,10 +14,25 @@ internal static class Sd3TestData
     public static string GoldenFile(string bundle) => Path.Combine(Root, "goldens", bundle + ".safetensors");
 
     /// <summary>Reads one golden tensor as a fresh CPU tensor.</summary>
-    public static torch.Tensor Golden(string bundle, string name) => TestSafeTensors.Read(GoldenFile(bundle), name);
+    public static torch.Tensor Golden(string bundle, string name)
+    {
+        using SafeTensorsFile file = SafeTensorsFile.Open(GoldenFile(bundle));
+        return file.ReadTensor(name);
+    }
 
-    /// <summary>Reads every tensor of a safetensors file (a weights file of the tiny model, for instance).</summary>
-    public static Dictionary<string, torch.Tensor> ReadAll(string path) => TestSafeTensors.ReadAll(path);
+    /// <summary>Loads a component's weights from the tiny model (strictly, by name).</summary>
+    public static void LoadWeights(torch.nn.Module module, string component, Func<string, string?>? mapKey = null)
+    {
+        using TensorSource source = TensorSource.OpenFolder(Path.Combine(ModelFolder, component));
+        ModuleWeights.Load(module, source, mapKey);
+    }
+
+    /// <summary>Reads one tensor of a component's weights in the tiny model.</summary>
+    public static torch.Tensor ModelTensor(string component, string name)
+    {
+        using TensorSource source = TensorSource.OpenFolder(Path.Combine(ModelFolder, component));
+        return source.Read(name);
+    }
 
     /// <summary>The manifest's scalar section of a golden bundle.</summary>
     public static JsonElement Scalars(string bundle)

@@ -12,7 +12,7 @@ public class SD3Transformer2DModelTests
     {
         string folder = Path.Combine(Sd3TestData.ModelFolder, "transformer");
         var model = new SD3Transformer2DModel(SD3TransformerConfig.Load(Path.Combine(folder, "config.json")));
-        TestWeights.Load(model, Path.Combine(folder, "diffusion_pytorch_model.safetensors"));
+        Sd3TestData.LoadWeights(model, "transformer");
         model.eval();
         return model;
     }
@@ -31,7 +31,7 @@ public class SD3Transformer2DModelTests
         torch.Tensor output = model.forward(
             Golden(prefix + "in.hidden_states"), Golden(prefix + "in.encoder_hidden_states"),
             Golden(prefix + "in.pooled_projections"), Golden(prefix + "in.timestep"));
-        GoldenAssert.Close(Golden(prefix + "out.0"), output, Tolerance, Tolerance);
+        TensorAssert.Close(Golden(prefix + "out.0"), output, Tolerance, Tolerance);
     }
 
     [Fact]
@@ -46,21 +46,21 @@ public class SD3Transformer2DModelTests
         torch.Tensor timesteps = Golden("pipe.transformer.call0.in.timestep");
 
         torch.Tensor image = model.PosEmbed.forward(latents);
-        GoldenAssert.Close(Golden(Inner + "pos_embed.out"), image, Tolerance, Tolerance);
-        GoldenAssert.Close(Golden(Inner + "time_text_embed.time_proj.out"),
+        TensorAssert.Close(Golden(Inner + "pos_embed.out"), image, Tolerance, Tolerance);
+        TensorAssert.Close(Golden(Inner + "time_text_embed.time_proj.out"),
             CombinedTimestepTextProjEmbeddings.TimestepFeatures(timesteps, 256), Tolerance, Tolerance);
         torch.Tensor conditioning = model.TimeTextEmbed.forward(timesteps, pooled);
-        GoldenAssert.Close(Golden(Inner + "time_text_embed.out"), conditioning, Tolerance, Tolerance);
+        TensorAssert.Close(Golden(Inner + "time_text_embed.out"), conditioning, Tolerance, Tolerance);
         torch.Tensor context = model.ContextEmbedder.forward(prompt);
-        GoldenAssert.Close(Golden(Inner + "context_embedder.out"), context, Tolerance, Tolerance);
+        TensorAssert.Close(Golden(Inner + "context_embedder.out"), context, Tolerance, Tolerance);
 
         (torch.Tensor? context1, torch.Tensor image1) = model.Blocks[0].forward(image, context, conditioning);
-        GoldenAssert.Close(Golden(Inner + "transformer_blocks.0.out.0"), context1!, Tolerance, Tolerance);
-        GoldenAssert.Close(Golden(Inner + "transformer_blocks.0.out.1"), image1, Tolerance, Tolerance);
+        TensorAssert.Close(Golden(Inner + "transformer_blocks.0.out.0"), context1!, Tolerance, Tolerance);
+        TensorAssert.Close(Golden(Inner + "transformer_blocks.0.out.1"), image1, Tolerance, Tolerance);
         (torch.Tensor? context2, torch.Tensor image2) = model.Blocks[1].forward(image1, context1!, conditioning);
         Assert.Null(context2);
-        GoldenAssert.Close(Golden(Inner + "transformer_blocks.1.out.1"), image2, Tolerance, Tolerance);
-        GoldenAssert.Close(Golden(Inner + "norm_out.out"), model.NormOut.forward(image2, conditioning),
+        TensorAssert.Close(Golden(Inner + "transformer_blocks.1.out.1"), image2, Tolerance, Tolerance);
+        TensorAssert.Close(Golden(Inner + "norm_out.out"), model.NormOut.forward(image2, conditioning),
             Tolerance, Tolerance);
     }
 
@@ -69,11 +69,10 @@ public class SD3Transformer2DModelTests
     {
         using var scope = torch.NewDisposeScope();
         var config = SD3TransformerConfig.Load(Path.Combine(Sd3TestData.ModelFolder, "transformer", "config.json"));
-        torch.Tensor stored = Sd3TestData.ReadAll(Path.Combine(Sd3TestData.ModelFolder, "transformer",
-            "diffusion_pytorch_model.safetensors"))["pos_embed.pos_embed"];
+        torch.Tensor stored = Sd3TestData.ModelTensor("transformer", "pos_embed.pos_embed");
         torch.Tensor computed = PatchEmbed.SinCosTable(config.InnerDim, config.PosEmbedMaxSize,
             config.SampleSize / config.PatchSize).unsqueeze(0);
-        GoldenAssert.Close(stored, computed, 1e-6);
+        TensorAssert.Close(stored, computed, 1e-6);
     }
 
     [Fact]
