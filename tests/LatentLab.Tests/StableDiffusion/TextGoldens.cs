@@ -80,6 +80,40 @@ internal static class TextGoldens
         }
     }
 
+    /// <summary>
+    /// Copies a float32 safetensors file into the module's state by name, requiring an exact match of names and
+    /// shapes. Test-only. TODO(#4): replace with ModuleWeights.Load once on main.
+    /// </summary>
+    public static void LoadWeights(torch.nn.Module module, string path)
+    {
+        byte[] file = File.ReadAllBytes(path);
+        long headerLength = BinaryPrimitives.ReadInt64LittleEndian(file);
+        using JsonDocument header = JsonDocument.Parse(file.AsMemory(8, (int)headerLength));
+        Dictionary<string, torch.Tensor> state = module.state_dict();
+        var loaded = new HashSet<string>();
+        using (torch.no_grad())
+        {
+            foreach (JsonProperty entry in header.RootElement.EnumerateObject())
+            {
+                if (entry.Name == "__metadata__") continue;
+                Assert.True(state.ContainsKey(entry.Name), $"unexpected weight {entry.Name}");
+                long[] shape = entry.Value.GetProperty("shape").EnumerateArray().Select(v => v.GetInt64()).ToArray();
+                JsonElement offsets = entry.Value.GetProperty("data_offsets");
+                int begin = (int)(8 + headerLength + offsets[0].GetInt64());
+                int end = (int)(8 + headerLength + offsets[1].GetInt64());
+                var values = new float[(end - begin) / 4];
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = BinaryPrimitives.ReadSingleLittleEndian(file.AsSpan(begin + i * 4));
+                }
+                using torch.Tensor value = torch.tensor(values, shape);
+                state[entry.Name].copy_(value);
+                loaded.Add(entry.Name);
+            }
+        }
+        Assert.Empty(state.Keys.Except(loaded));
+    }
+
     /// <summary>Test-only safetensors reading of one entry. TODO(#4): replace with SafeTensorsFile once on main.</summary>
     private static (string DType, long[] Shape, byte[] Bytes) ReadRaw(string name)
     {
