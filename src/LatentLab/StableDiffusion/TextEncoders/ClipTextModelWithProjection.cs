@@ -1,3 +1,4 @@
+using LatentLab.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -29,6 +30,37 @@ public sealed class ClipTextModelWithProjection : nn.Module<Tensor, ClipTextOutp
     }
 
     public ClipTextConfig Config { get; }
+
+    /// <summary>
+    /// Loads a transformers <c>CLIPTextModelWithProjection</c> folder (<c>config.json</c> and safetensors weights,
+    /// possibly sharded), holding the weights in <paramref name="dtype"/> on <paramref name="device"/>.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No config.json.</exception>
+    /// <exception cref="DirectoryNotFoundException">No such folder.</exception>
+    /// <exception cref="InvalidDataException">
+    /// A broken file, or weights that do not fit the config: missing, unexpected and mis-shaped tensors by name.
+    /// </exception>
+    /// <exception cref="NotSupportedException">The config names another model class or an unknown option.</exception>
+    public static ClipTextModelWithProjection Load(string folder, ScalarType dtype, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ClipTextConfig config = ClipTextConfig.Load(Path.Combine(folder, "config.json"));
+        var model = new ClipTextModelWithProjection(config, dtype, device);
+        try
+        {
+            using TensorSource source = TensorSource.OpenFolder(folder);
+            // Older checkpoints also store the constant position ids buffer; it is rebuilt here, not loaded.
+            ModuleWeights.Load(model, source,
+                name => name == "text_model.embeddings.position_ids" ? null : name);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
 
     /// <summary>Encodes token ids.</summary>
     /// <param name="inputIds">int64 [B, L] on the model's device, L at most max_position_embeddings.</param>

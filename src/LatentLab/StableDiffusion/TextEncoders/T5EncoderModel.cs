@@ -1,3 +1,4 @@
+using LatentLab.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -28,6 +29,39 @@ public sealed class T5EncoderModel : nn.Module<Tensor, T5EncoderOutput>
     }
 
     public T5EncoderConfig Config { get; }
+
+    /// <summary>
+    /// Loads a transformers <c>T5EncoderModel</c> folder (<c>config.json</c> and safetensors weights, possibly
+    /// sharded), holding the weights in <paramref name="dtype"/> on <paramref name="device"/>.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No config.json.</exception>
+    /// <exception cref="DirectoryNotFoundException">No such folder.</exception>
+    /// <exception cref="InvalidDataException">
+    /// A broken file, or weights that do not fit the config: missing, unexpected and mis-shaped tensors by name.
+    /// </exception>
+    /// <exception cref="NotSupportedException">The config names another model class or an unknown option.</exception>
+    public static T5EncoderModel Load(string folder, ScalarType dtype, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        T5EncoderConfig config = T5EncoderConfig.Load(Path.Combine(folder, "config.json"));
+        var model = new T5EncoderModel(config, dtype, device);
+        try
+        {
+            using TensorSource source = TensorSource.OpenFolder(folder);
+            // encoder.embed_tokens is the same matrix as shared (tied); files keep one or both names.
+            bool hasShared = source.Contains("shared.weight");
+            ModuleWeights.Load(model, source, name => name == "encoder.embed_tokens.weight"
+                ? hasShared ? null : "shared.weight"
+                : name);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
 
     /// <summary>Encodes token ids [B, L] (int64, on the model's device); only the last hidden state.</summary>
     public override T5EncoderOutput forward(Tensor inputIds) => Encode(inputIds, keepHiddenStates: false);

@@ -8,24 +8,38 @@ public class T5EncoderModelTests
     [Fact]
     public void Every_hidden_state_matches_transformers()
     {
-        string modelFolder = Path.Combine(TextGoldens.ModelFolder, "text_encoder_3");
-        T5EncoderConfig config = T5EncoderConfig.Load(Path.Combine(modelFolder, "config.json"));
-        using var model = new T5EncoderModel(config, torch.float32, torch.CPU);
-        TextGoldens.LoadWeights(model, Path.Combine(modelFolder, "model.safetensors"));
-        long[] ids = TextGoldens.Int64s("text_encoder_3.input_ids");
-        using torch.Tensor inputIds = torch.tensor(ids, [1, ids.Length]);
+        using var model = T5EncoderModel.Load(Path.Combine(TextGoldens.ModelFolder, "text_encoder_3"),
+            torch.float32, torch.CPU);
+        using torch.Tensor inputIds = TextGoldens.Tensor("text_encoder_3.input_ids");
 
         using (torch.no_grad())
         using (T5EncoderOutput output = model.Encode(inputIds, keepHiddenStates: true))
         {
-            Assert.Equal(config.NumLayers + 1, output.HiddenStates.Count);
+            Assert.Equal(model.Config.NumLayers + 1, output.HiddenStates.Count);
             for (int i = 0; i < output.HiddenStates.Count; i++)
             {
-                using torch.Tensor expected = TextGoldens.Float32($"text_encoder_3.hidden_states{i}");
-                TextGoldens.AssertClose(expected, output.HiddenStates[i], 1e-5, 1e-4, $"T5 hidden state {i}");
+                using torch.Tensor expected = TextGoldens.Tensor($"text_encoder_3.hidden_states{i}");
+                TensorAssert.Close(expected, output.HiddenStates[i], 1e-5, 1e-4, $"T5 hidden state {i}");
             }
-            using torch.Tensor last = TextGoldens.Float32("text_encoder_3.last_hidden_state");
-            TextGoldens.AssertClose(last, output.LastHiddenState, 1e-5, 1e-4, "T5 last hidden state");
+            using torch.Tensor last = TextGoldens.Tensor("text_encoder_3.last_hidden_state");
+            TensorAssert.Close(last, output.LastHiddenState, 1e-5, 1e-4, "T5 last hidden state");
+        }
+    }
+
+    [Fact]
+    public void Bfloat16_weights_give_bfloat16_states_close_to_the_float32_golden()
+    {
+        using var model = T5EncoderModel.Load(Path.Combine(TextGoldens.ModelFolder, "text_encoder_3"),
+            torch.bfloat16, torch.CPU);
+        using torch.Tensor inputIds = TextGoldens.Tensor("text_encoder_3.input_ids");
+
+        using (torch.no_grad())
+        using (T5EncoderOutput output = model.forward(inputIds))
+        {
+            Assert.Equal(torch.bfloat16, output.LastHiddenState.dtype);
+            Assert.Empty(output.HiddenStates);
+            using torch.Tensor last = TextGoldens.Tensor("text_encoder_3.last_hidden_state");
+            TensorAssert.Close(last, output.LastHiddenState, 0.05, 0.05, "bfloat16 T5 last hidden state");
         }
     }
 
