@@ -1,0 +1,76 @@
+using LatentLab.Weights;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LatentLab.StableDiffusion.TextEncoders;
+
+/// <summary>
+/// transformers' <c>CLIPTextModelWithProjection</c>: CLIP's causal text transformer and the linear projection of the
+/// end token's state. Fields mirror the checkpoint keys (<c>text_model.*</c>, <c>text_projection.weight</c>), so
+/// a diffusers <c>text_encoder</c> folder loads by name.
+/// </summary>
+public sealed class ClipTextModelWithProjection : nn.Module<Tensor, ClipTextOutput>
+{
+    private readonly ClipTextTransformer text_model;
+    private readonly Linear text_projection;
+
+    /// <summary>Builds the model with freshly initialised weights of the given dtype on the given device.</summary>
+    /// <exception cref="InvalidDataException">The config's sizes do not fit together.</exception>
+    public ClipTextModelWithProjection(ClipTextConfig config, ScalarType dtype, Device device)
+        : base(nameof(ClipTextModelWithProjection))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate("CLIP text config");
+        Config = config;
+        text_model = new ClipTextTransformer(config, dtype, device);
+        text_projection = nn.Linear(config.HiddenSize, config.ProjectionDim, hasBias: false, device: device,
+            dtype: dtype);
+        RegisterComponents();
+    }
+
+    public ClipTextConfig Config { get; }
+
+    /// <summary>
+    /// Loads a transformers <c>CLIPTextModelWithProjection</c> folder (<c>config.json</c> and safetensors weights,
+    /// possibly sharded), holding the weights in <paramref name="dtype"/> on <paramref name="device"/>.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No config.json.</exception>
+    /// <exception cref="DirectoryNotFoundException">No such folder.</exception>
+    /// <exception cref="InvalidDataException">
+    /// A broken file, or weights that do not fit the config: missing, unexpected and mis-shaped tensors by name.
+    /// </exception>
+    /// <exception cref="NotSupportedException">The config names another model class or an unknown option.</exception>
+    public static ClipTextModelWithProjection Load(string folder, ScalarType dtype, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ClipTextConfig config = ClipTextConfig.Load(Path.Combine(folder, "config.json"));
+        var model = new ClipTextModelWithProjection(config, dtype, device);
+        try
+        {
+            using TensorSource source = TensorSource.OpenFolder(folder);
+            // Older checkpoints also store the constant position ids buffer; it is rebuilt here, not loaded.
+            ModuleWeights.Load(model, source,
+                name => name == "text_model.embeddings.position_ids" ? null : name);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>Encodes token ids.</summary>
+    /// <param name="inputIds">int64 [B, L] on the model's device, L at most max_position_embeddings.</param>
+    public override ClipTextOutput forward(Tensor inputIds)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        (List<Tensor> hiddenStates, Tensor lastHiddenState, Tensor pooled) = text_model.Forward(inputIds);
+        using (pooled)
+        {
+            return new ClipTextOutput(hiddenStates, lastHiddenState, text_projection.forward(pooled));
+        }
+    }
+}
