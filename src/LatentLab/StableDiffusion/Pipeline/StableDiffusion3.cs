@@ -13,7 +13,7 @@ namespace LatentLab.StableDiffusion.Pipeline;
 
 /// <summary>
 /// Stable Diffusion 3 text-to-image from a diffusers folder, whole (<c>Generate</c>) or in its three parts:
-/// <c>EncodeText</c>, <see cref="DenoiseStep"/>, <see cref="Decode"/>.
+/// <see cref="EncodeText(string, string)"/>, <see cref="DenoiseStep"/>, <see cref="Decode"/>.
 /// </summary>
 /// <remarks>
 /// Follows diffusers 0.31's <c>StableDiffusion3Pipeline</c>: classifier-free guidance batches [negative, positive],
