@@ -18,14 +18,18 @@ public sealed class ClipTextModelWithProjection : nn.Module<Tensor, ClipTextOutp
     /// <summary>Builds the model with freshly initialised weights of the given dtype on the given device.</summary>
     /// <exception cref="InvalidDataException">The config's sizes do not fit together.</exception>
     public ClipTextModelWithProjection(ClipTextConfig config, ScalarType dtype, Device device)
+        : this(config, new LayerFactory(dtype, device, initialise: true))
+    {
+    }
+
+    private ClipTextModelWithProjection(ClipTextConfig config, LayerFactory factory)
         : base(nameof(ClipTextModelWithProjection))
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate("CLIP text config");
         Config = config;
-        text_model = new ClipTextTransformer(config, dtype, device);
-        text_projection = nn.Linear(config.HiddenSize, config.ProjectionDim, hasBias: false, device: device,
-            dtype: dtype);
+        text_model = new ClipTextTransformer(config, factory);
+        text_projection = factory.Linear(config.HiddenSize, config.ProjectionDim, hasBias: false);
         RegisterComponents();
     }
 
@@ -45,7 +49,8 @@ public sealed class ClipTextModelWithProjection : nn.Module<Tensor, ClipTextOutp
     {
         ArgumentNullException.ThrowIfNull(folder);
         ClipTextConfig config = ClipTextConfig.Load(Path.Combine(folder, "config.json"));
-        var model = new ClipTextModelWithProjection(config, dtype, device);
+        // Every tensor is overwritten by strict loading: skip the random initialisation.
+        var model = new ClipTextModelWithProjection(config, new LayerFactory(dtype, device, initialise: false));
         try
         {
             using TensorSource source = TensorSource.OpenFolder(folder);
