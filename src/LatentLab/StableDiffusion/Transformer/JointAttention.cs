@@ -7,14 +7,16 @@ namespace LatentLab.StableDiffusion.Transformer;
 /// MMDiT joint attention: image tokens and text tokens have their own query/key/value projections, then attend
 /// together over the concatenated sequence [image, text]; the result is split back and projected per stream.
 /// The last block is context-pre-only: its text output is not used, so it has no <c>to_add_out</c>.
-/// Checkpoint keys: <c>to_q/k/v</c>, <c>to_out.0</c>, <c>add_q/k/v_proj</c>, <c>to_add_out</c>.
+/// With SD 3.5's <c>qk_norm</c> ("rms_norm"), each head's queries and keys are RMS-normalised after the head split,
+/// with separate weights for the two streams.
+/// Checkpoint keys: <c>to_q/k/v</c>, <c>to_out.0</c>, <c>add_q/k/v_proj</c>, <c>to_add_out</c>, and with qk norm
+/// <c>norm_q</c>, <c>norm_k</c>, <c>norm_added_q</c>, <c>norm_added_k</c>.
 /// </summary>
-/// <remarks>
-/// TODO(#5): SD 3.5's qk_norm adds <c>norm_q</c>, <c>norm_k</c>, <c>norm_added_q</c>, <c>norm_added_k</c>
-/// (RMS norms over the head dim, applied after the head split) - not needed for SD3 Medium.
-/// </remarks>
 internal sealed class JointAttention : nn.Module
 {
+    /// <summary>Epsilon of SD 3.5's query/key RMS norms (diffusers builds them with eps 1e-6).</summary>
+    internal const double QkNormEpsilon = 1e-6;
+
     private readonly Linear to_q;
     private readonly Linear to_k;
     private readonly Linear to_v;
@@ -23,10 +25,15 @@ internal sealed class JointAttention : nn.Module
     private readonly Linear add_k_proj;
     private readonly Linear add_v_proj;
     private readonly Linear? to_add_out;
+    private readonly RmsNorm? norm_q;
+    private readonly RmsNorm? norm_k;
+    private readonly RmsNorm? norm_added_q;
+    private readonly RmsNorm? norm_added_k;
     private readonly int _heads;
     private readonly int _headDim;
 
-    public JointAttention(int dim, int heads, int headDim, bool contextPreOnly) : base(nameof(JointAttention))
+    public JointAttention(int dim, int heads, int headDim, bool contextPreOnly, bool qkNorm)
+        : base(nameof(JointAttention))
     {
         _heads = heads;
         _headDim = headDim;
@@ -39,6 +46,13 @@ internal sealed class JointAttention : nn.Module
         add_k_proj = nn.Linear(dim, inner);
         add_v_proj = nn.Linear(dim, inner);
         to_add_out = contextPreOnly ? null : nn.Linear(inner, dim);
+        if (qkNorm)
+        {
+            norm_q = new RmsNorm(headDim, QkNormEpsilon);
+            norm_k = new RmsNorm(headDim, QkNormEpsilon);
+            norm_added_q = new RmsNorm(headDim, QkNormEpsilon);
+            norm_added_k = new RmsNorm(headDim, QkNormEpsilon);
+        }
         RegisterComponents();
     }
 
@@ -50,8 +64,8 @@ internal sealed class JointAttention : nn.Module
     {
         using var scope = NewDisposeScope();
         long imageTokens = image.shape[1];
-        Tensor query = cat([SplitHeads(to_q.forward(image)), SplitHeads(add_q_proj.forward(context))], dim: 2);
-        Tensor key = cat([SplitHeads(to_k.forward(image)), SplitHeads(add_k_proj.forward(context))], dim: 2);
+        Tensor query = cat([Heads(to_q, norm_q, image), Heads(add_q_proj, norm_added_q, context)], dim: 2);
+        Tensor key = cat([Heads(to_k, norm_k, image), Heads(add_k_proj, norm_added_k, context)], dim: 2);
         Tensor value = cat([SplitHeads(to_v.forward(image)), SplitHeads(add_v_proj.forward(context))], dim: 2);
         // [B, heads, N+L, Dh] each. libtorch's CPU kernel accumulates the softmax in float32 under bfloat16.
         Tensor attended = nn.functional.scaled_dot_product_attention(query, key, value); // [B, heads, N+L, Dh]
@@ -60,6 +74,13 @@ internal sealed class JointAttention : nn.Module
         Tensor contextOut = merged[.., (int)imageTokens..]; // [B, L, D]
         if (to_add_out is not null) contextOut = to_add_out.forward(contextOut);
         return (imageOut.MoveToOuterDisposeScope(), contextOut.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Projects tokens, splits the heads and applies the head norm if there is one.</summary>
+    private Tensor Heads(Linear projection, RmsNorm? norm, Tensor tokens)
+    {
+        Tensor heads = SplitHeads(projection.forward(tokens)); // [B, heads, L, Dh]
+        return norm is null ? heads : norm.forward(heads);
     }
 
     private Tensor SplitHeads(Tensor tokens) =>

@@ -6,27 +6,29 @@ namespace LatentLab.StableDiffusion.Transformer;
 /// One MMDiT block: image and text streams, each with its own adaLN-Zero modulation and MLP, meeting in one joint
 /// attention. The last block is context-pre-only: its text stream is normalised with a continuous adaptive norm,
 /// feeds the attention's keys and values, and is then dropped.
-/// Checkpoint keys: <c>norm1</c>, <c>norm1_context</c>, <c>attn</c>, <c>ff</c>, <c>ff_context</c>.
+/// MMDiT-X blocks (SD 3.5 Medium's <c>dual_attention_layers</c>) add <c>attn2</c>, a self-attention of the image
+/// tokens alone, fed and gated by the last three of the nine chunks of their <c>norm1</c>; its gated output is added
+/// to the image stream after the joint attention's, before the MLP.
+/// Checkpoint keys: <c>norm1</c>, <c>norm1_context</c>, <c>attn</c>, <c>attn2</c>, <c>ff</c>, <c>ff_context</c>.
 /// </summary>
-/// <remarks>
-/// TODO(#5): MMDiT-X (SD 3.5 Medium) adds <c>attn2</c>, an image-only attention modulated by a nine-way
-/// <c>norm1</c> - not needed for SD3 Medium.
-/// </remarks>
 internal sealed class JointTransformerBlock : nn.Module
 {
     private const double Epsilon = 1e-6;
     private readonly AdaLayerNormZero norm1;
     private readonly nn.Module norm1_context; // AdaLayerNormZero, or AdaLayerNormContinuous when context-pre-only
     private readonly JointAttention attn;
+    private readonly ImageSelfAttention? attn2;
     private readonly FeedForward ff;
     private readonly FeedForward? ff_context;
 
-    public JointTransformerBlock(int dim, int heads, int headDim, bool contextPreOnly) : base(nameof(JointTransformerBlock))
+    public JointTransformerBlock(int dim, int heads, int headDim, bool contextPreOnly, bool qkNorm = false,
+        bool dualAttention = false) : base(nameof(JointTransformerBlock))
     {
         ContextPreOnly = contextPreOnly;
-        norm1 = new AdaLayerNormZero(dim);
+        norm1 = new AdaLayerNormZero(dim, dual: dualAttention);
         norm1_context = contextPreOnly ? new AdaLayerNormContinuous(dim, dim) : new AdaLayerNormZero(dim);
-        attn = new JointAttention(dim, heads, headDim, contextPreOnly);
+        attn = new JointAttention(dim, heads, headDim, contextPreOnly, qkNorm);
+        if (dualAttention) attn2 = new ImageSelfAttention(dim, heads, headDim, qkNorm);
         ff = new FeedForward(dim);
         if (!contextPreOnly) ff_context = new FeedForward(dim);
         RegisterComponents();
@@ -51,8 +53,12 @@ internal sealed class JointTransformerBlock : nn.Module
         else normedContext = ((AdaLayerNormContinuous)norm1_context).forward(context, conditioning);
         (Tensor imageAttention, Tensor contextAttention) = attn.forward(normedImage, normedContext);
 
-        // 2. Image stream: gated attention residual, then gated MLP residual on a modulated norm.
+        // 2. Image stream: gated attention residual(s), then gated MLP residual on a modulated norm.
         Tensor imageOut = image + imageMod.GateMsa.unsqueeze(1) * imageAttention;
+        if (attn2 is not null)
+        {
+            imageOut = imageOut + imageMod.GateMsa2!.unsqueeze(1) * attn2.forward(imageMod.Normed2!);
+        }
         Tensor imageMlpIn = Float32Norms.LayerNorm(imageOut, null, null, Epsilon)
                             * (imageMod.ScaleMlp.unsqueeze(1) + 1) + imageMod.ShiftMlp.unsqueeze(1);
         imageOut = imageOut + imageMod.GateMlp.unsqueeze(1) * ff.forward(imageMlpIn);

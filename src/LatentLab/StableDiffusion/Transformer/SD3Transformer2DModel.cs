@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LatentLab.StableDiffusion.Transformer;
 
 /// <summary>
-/// Stable Diffusion 3's MMDiT (diffusers' <c>SD3Transformer2DModel</c>): predicts the flow velocity of noisy
+/// Stable Diffusion 3 and 3.5's MMDiT (diffusers' <c>SD3Transformer2DModel</c>): predicts the flow velocity of noisy
 /// latents from the timestep, the joint prompt embedding and the pooled prompt embedding. Every size comes from
 /// <see cref="SD3TransformerConfig"/>; module names equal the checkpoint's keys, so diffusers weights load by name.
 /// </summary>
@@ -19,7 +19,7 @@ public sealed class SD3Transformer2DModel : nn.Module
 
     /// <summary>Builds the model with freshly initialised weights (load real ones with the weights loader).</summary>
     /// <exception cref="InvalidDataException">Sizes that do not fit together.</exception>
-    /// <exception cref="NotSupportedException">SD 3.5 features (qk_norm, dual attention layers).</exception>
+    /// <exception cref="NotSupportedException">A qk_norm other than rms_norm.</exception>
     public SD3Transformer2DModel(SD3TransformerConfig config) : base(nameof(SD3Transformer2DModel))
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -33,7 +33,8 @@ public sealed class SD3Transformer2DModel : nn.Module
         for (int i = 0; i < config.NumLayers; i++)
         {
             transformer_blocks.Add(new JointTransformerBlock(
-                dim, config.NumAttentionHeads, config.AttentionHeadDim, contextPreOnly: i == config.NumLayers - 1));
+                dim, config.NumAttentionHeads, config.AttentionHeadDim, contextPreOnly: i == config.NumLayers - 1,
+                qkNorm: config.UsesQkNorm, dualAttention: config.DualAttentionLayers?.Contains(i) ?? false));
         }
         norm_out = new AdaLayerNormContinuous(dim, dim);
         proj_out = nn.Linear(dim, config.PatchSize * config.PatchSize * config.ResolvedOutChannels);

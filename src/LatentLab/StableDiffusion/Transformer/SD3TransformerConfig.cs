@@ -18,8 +18,9 @@ namespace LatentLab.StableDiffusion.Transformer;
 /// <param name="PooledProjectionDim">Width of the pooled CLIP embedding. Default 2048.</param>
 /// <param name="OutChannels">Latent channels out; null means <see cref="InChannels"/>. Default 16.</param>
 /// <param name="PosEmbedMaxSize">Side of the stored position table, centre-cropped to the latent grid. Default 96.</param>
-/// <param name="DualAttentionLayers">SD 3.5 (MMDiT-X) blocks with a second image-only attention; empty for SD3.</param>
-/// <param name="QkNorm">SD 3.5's query/key normalisation ("rms_norm"); null for SD3.</param>
+/// <param name="DualAttentionLayers">Indices of the blocks with a second image-only attention (MMDiT-X): SD 3.5
+/// Medium's first 13 (0-12); empty for SD3 and SD 3.5 Large.</param>
+/// <param name="QkNorm">Query/key normalisation per head: "rms_norm" in SD 3.5; null (none) in SD3.</param>
 public sealed record SD3TransformerConfig(
     [property: JsonPropertyName("sample_size")] int SampleSize = 128,
     [property: JsonPropertyName("patch_size")] int PatchSize = 2,
@@ -38,6 +39,13 @@ public sealed record SD3TransformerConfig(
     /// <summary>The diffusers class name this config belongs to.</summary>
     public const string ClassName = "SD3Transformer2DModel";
 
+    /// <summary>The one <c>qk_norm</c> value SD 3.5 uses.</summary>
+    public const string RmsNormName = "rms_norm";
+
+    /// <summary>Whether queries and keys are RMS-normalised per head (SD 3.5).</summary>
+    [JsonIgnore]
+    public bool UsesQkNorm => QkNorm == RmsNormName;
+
     /// <summary>Model width D = heads x head dim.</summary>
     [JsonIgnore]
     public int InnerDim => NumAttentionHeads * AttentionHeadDim;
@@ -48,7 +56,7 @@ public sealed record SD3TransformerConfig(
 
     /// <summary>Reads and validates <c>transformer/config.json</c>.</summary>
     /// <exception cref="InvalidDataException">Not a valid config, or sizes that do not fit together.</exception>
-    /// <exception cref="NotSupportedException">Another class, or an SD 3.5 feature not implemented yet.</exception>
+    /// <exception cref="NotSupportedException">Another class, or a qk_norm other than rms_norm.</exception>
     public static SD3TransformerConfig Load(string path)
     {
         var config = ComponentConfigFile.Load<SD3TransformerConfig>(path, ClassName);
@@ -56,7 +64,7 @@ public sealed record SD3TransformerConfig(
         return config;
     }
 
-    /// <summary>Throws if a size is out of range or a feature is not implemented.</summary>
+    /// <summary>Throws if a size is out of range, a dual attention layer does not exist, or qk_norm is unknown.</summary>
     public void Validate(string source = "transformer config")
     {
         (string Name, int Value)[] positives =
@@ -77,18 +85,18 @@ public sealed record SD3TransformerConfig(
                 $"{source}: caption_projection_dim ({CaptionProjectionDim}) must equal num_attention_heads x " +
                 $"attention_head_dim ({InnerDim}), since text and image tokens share the joint attention");
         }
-        // TODO(#5): SD 3.5's qk_norm (RMS norm of queries and keys) and MMDiT-X dual attention layers - SD3 Medium
-        // has neither; JointAttention and JointTransformerBlock are laid out so both can be added from the config.
-        if (QkNorm is not null)
+        if (QkNorm is not null && QkNorm != RmsNormName)
         {
             throw new NotSupportedException(
-                $"{source}: qk_norm '{QkNorm}' (Stable Diffusion 3.5) is not supported yet; supported: null (SD3)");
+                $"{source}: qk_norm '{QkNorm}' is not supported; supported: null (SD3), \"{RmsNormName}\" (SD 3.5)");
         }
-        if (DualAttentionLayers is { Count: > 0 })
+        foreach (int layer in DualAttentionLayers ?? [])
         {
-            throw new NotSupportedException(
-                $"{source}: dual_attention_layers (Stable Diffusion 3.5 Medium, MMDiT-X) are not supported yet; " +
-                "supported: an empty list (SD3)");
+            if (layer < 0 || layer >= NumLayers)
+            {
+                throw new InvalidDataException(
+                    $"{source}: dual_attention_layers lists block {layer}, outside 0..{NumLayers - 1} (num_layers {NumLayers})");
+            }
         }
     }
 }

@@ -93,15 +93,15 @@ public class SD3Transformer2DModelTests
     }
 
     [Fact]
-    public void SD35_features_are_a_clear_not_supported_error()
+    public void Unknown_qk_norm_and_dual_layers_outside_the_model_are_clear_errors()
     {
         var config = new SD3TransformerConfig(NumLayers: 2, AttentionHeadDim: 8, NumAttentionHeads: 4,
-            CaptionProjectionDim: 32, QkNorm: "rms_norm");
+            CaptionProjectionDim: 32, QkNorm: "layer_norm");
         NotSupportedException error = Assert.Throws<NotSupportedException>(() => new SD3Transformer2DModel(config));
-        Assert.Contains("qk_norm", error.Message, StringComparison.Ordinal);
-        var dual = config with { QkNorm = null, DualAttentionLayers = [0] };
-        error = Assert.Throws<NotSupportedException>(() => new SD3Transformer2DModel(dual));
-        Assert.Contains("dual_attention_layers", error.Message, StringComparison.Ordinal);
+        Assert.Contains("rms_norm", error.Message, StringComparison.Ordinal);
+        var dual = config with { QkNorm = null, DualAttentionLayers = [2] };
+        InvalidDataException range = Assert.Throws<InvalidDataException>(() => new SD3Transformer2DModel(dual));
+        Assert.Contains("dual_attention_layers", range.Message, StringComparison.Ordinal);
     }
 
     [Fact]
