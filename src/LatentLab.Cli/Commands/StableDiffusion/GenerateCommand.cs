@@ -57,7 +57,7 @@ internal static class GenerateCommand
         ]);
 
         // 2. Load, warn about truncation, encode once (T5 is released right after).
-        using StableDiffusion3 pipeline = StableDiffusion3.Load(modelFolder, options, CliLogging.Factory);
+        using StableDiffusion3 pipeline = shared.OpenPipeline(parsed, modelFolder, options);
         WarnTruncation(pipeline, "prompt", prompt);
         WarnTruncation(pipeline, "negative prompt", negative);
         using Sd3TextEmbeddings embeddings = pipeline.EncodeText(prompt, negative);

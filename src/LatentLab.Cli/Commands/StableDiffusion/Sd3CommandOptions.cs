@@ -16,7 +16,14 @@ internal sealed class Sd3CommandOptions
 
     public Option<string?> Model { get; } = new("--model")
     {
-        Description = $"Diffusers Stable Diffusion 3 folder (with model_index.json); default ${ModelVariable}.",
+        Description = "Diffusers Stable Diffusion 3 / 3.5 folder (with model_index.json), or one of Stability's " +
+                      $"single .safetensors files; default ${ModelVariable}.",
+    };
+
+    public Option<string?> TextModel { get; } = new("--text-model")
+    {
+        Description = "With a single-file --model: a diffusers SD3 folder for the tokenizers (and the text encoders " +
+                      "if the file has none).",
     };
 
     public Option<string> Negative { get; } = new("--negative")
@@ -67,7 +74,7 @@ internal sealed class Sd3CommandOptions
         command.Arguments.Add(Prompt);
         foreach (Option option in new Option[]
                  {
-                     Model, Negative, Guidance, Seed, Size, DType, NoT5, MaxSequenceLength, Device, Threads, Force,
+                     Model, TextModel, Negative, Guidance, Seed, Size, DType, NoT5, MaxSequenceLength, Device, Threads, Force,
                  })
         {
             command.Options.Add(option);
@@ -80,6 +87,24 @@ internal sealed class Sd3CommandOptions
         string? folder = parsed.GetValue(Model);
         if (string.IsNullOrWhiteSpace(folder)) folder = Environment.GetEnvironmentVariable(ModelVariable);
         return string.IsNullOrWhiteSpace(folder) ? null : folder;
+    }
+
+    /// <summary>
+    /// Loads the pipeline from a diffusers folder, or from a single <c>.safetensors</c> file with the
+    /// <c>--text-model</c> folder for its tokenizers.
+    /// </summary>
+    public StableDiffusion3 OpenPipeline(ParseResult parsed, string model, StableDiffusion3Options options)
+    {
+        string? textModel = parsed.GetValue(TextModel);
+        if (File.Exists(model))
+        {
+            if (!model.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+                throw new UsageException($"--model must be a folder or a .safetensors file (got '{model}').");
+            return StableDiffusion3.LoadSingleFile(model, textModel, options, CliLogging.Factory);
+        }
+        if (textModel is not null)
+            throw new UsageException("--text-model is only for a single-file --model (a .safetensors file).");
+        return StableDiffusion3.Load(model, options, CliLogging.Factory);
     }
 
     /// <summary>Validated pipeline options.</summary>
@@ -153,5 +178,7 @@ internal sealed class Sd3CommandOptions
             $"Seed: {seed}, Size: {width}x{height}, Model: {modelName}");
 
     public static string ModelName(string folder) =>
-        Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+        File.Exists(folder)
+            ? Path.GetFileNameWithoutExtension(folder)
+            : Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
 }

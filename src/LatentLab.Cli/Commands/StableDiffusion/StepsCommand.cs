@@ -77,7 +77,7 @@ internal static class StepsCommand
         ]);
 
         // 2. One encoding, then one run per step count from the same seed.
-        using StableDiffusion3 pipeline = StableDiffusion3.Load(modelFolder, options, CliLogging.Factory);
+        using StableDiffusion3 pipeline = shared.OpenPipeline(parsed, modelFolder, options);
         GenerateCommand.WarnTruncation(pipeline, "prompt", prompt);
         GenerateCommand.WarnTruncation(pipeline, "negative prompt", negative);
         using Sd3TextEmbeddings embeddings = pipeline.EncodeText(prompt, negative);

@@ -49,11 +49,19 @@ public sealed class ClipTextModelWithProjection : nn.Module<Tensor, ClipTextOutp
     {
         ArgumentNullException.ThrowIfNull(folder);
         ClipTextConfig config = ClipTextConfig.Load(Path.Combine(folder, "config.json"));
+        using TensorSource source = TensorSource.OpenFolder(folder);
+        return Load(config, source, dtype, device);
+    }
+
+    /// <summary>Builds the model from <paramref name="config"/> and loads it strictly from <paramref name="source"/>
+    /// (transformers' names; the constant position ids are skipped if present).</summary>
+    internal static ClipTextModelWithProjection Load(ClipTextConfig config, ITensorSource source, ScalarType dtype,
+        Device device)
+    {
         // Every tensor is overwritten by strict loading: skip the random initialisation.
         var model = new ClipTextModelWithProjection(config, new LayerFactory(dtype, device, initialise: false));
         try
         {
-            using TensorSource source = TensorSource.OpenFolder(folder);
             // Older checkpoints also store the constant position ids buffer; it is rebuilt here, not loaded.
             ModuleWeights.Load(model, source,
                 name => name == "text_model.embeddings.position_ids" ? null : name);

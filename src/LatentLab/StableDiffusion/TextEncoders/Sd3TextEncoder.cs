@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LatentLab.StableDiffusion.Tokenizers;
+using LatentLab.Weights;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -85,7 +86,17 @@ public sealed partial class Sd3TextEncoder : IDisposable
     /// <exception cref="InvalidDataException">A file is broken, or weights do not fit their config (named).</exception>
     /// <exception cref="NotSupportedException">A config names an unsupported class or option.</exception>
     public static Sd3TextEncoder Load(string modelFolder, Sd3TextEncoderOptions options, ScalarType dtype,
-        Device device, ILoggerFactory? loggerFactory = null)
+        Device device, ILoggerFactory? loggerFactory = null) =>
+        LoadWithWeights(modelFolder, options, dtype, device, loggerFactory, null, null, null, null);
+
+    /// <summary>
+    /// As the public <c>Load</c>, with the weights of any of the three encoders taken from the given sources
+    /// instead of the folder (a single-file checkpoint that includes them); configs and tokenizers still come from
+    /// the folder. <paramref name="jointAttentionDim"/>, when given, is the width of the zeros standing in for T5.
+    /// </summary>
+    internal static Sd3TextEncoder LoadWithWeights(string modelFolder, Sd3TextEncoderOptions options,
+        ScalarType dtype, Device device, ILoggerFactory? loggerFactory, ITensorSource? clipLWeights, ITensorSource? clipGWeights,
+        ITensorSource? t5Weights, int? jointAttentionDim)
     {
         ArgumentNullException.ThrowIfNull(modelFolder);
         ArgumentNullException.ThrowIfNull(options);
@@ -120,11 +131,11 @@ public sealed partial class Sd3TextEncoder : IDisposable
         var owned = new List<IDisposable>();
         try
         {
-            ClipTextModelWithProjection clipL =
-                ClipTextModelWithProjection.Load(Component(modelFolder, "text_encoder"), dtype, device);
+            ClipTextModelWithProjection clipL = LoadClip(Component(modelFolder, "text_encoder"), clipLWeights, dtype,
+                device);
             owned.Add(clipL);
-            ClipTextModelWithProjection clipG =
-                ClipTextModelWithProjection.Load(Component(modelFolder, "text_encoder_2"), dtype, device);
+            ClipTextModelWithProjection clipG = LoadClip(Component(modelFolder, "text_encoder_2"), clipGWeights, dtype,
+                device);
             owned.Add(clipG);
 
             T5Tokenizer? t5Tokenizer = null;
@@ -133,7 +144,10 @@ public sealed partial class Sd3TextEncoder : IDisposable
             if (options.UseT5 && Directory.Exists(t5Folder))
             {
                 t5Tokenizer = T5Tokenizer.Load(Component(modelFolder, "tokenizer_3"));
-                t5 = T5EncoderModel.Load(t5Folder, dtype, device);
+                t5 = t5Weights is null
+                    ? T5EncoderModel.Load(t5Folder, dtype, device)
+                    : T5EncoderModel.Load(T5EncoderConfig.Load(Path.Combine(t5Folder, "config.json")), t5Weights, dtype,
+                        device);
                 owned.Add(t5);
             }
             else if (options.UseT5)
@@ -142,7 +156,7 @@ public sealed partial class Sd3TextEncoder : IDisposable
             }
 
             int clipWidth = clipL.Config.HiddenSize + clipG.Config.HiddenSize;
-            int jointWidth = t5?.Config.DModel ?? ReadJointAttentionDim(modelFolder);
+            int jointWidth = t5?.Config.DModel ?? jointAttentionDim ?? ReadJointAttentionDim(modelFolder);
             if (clipWidth > jointWidth)
             {
                 throw new InvalidDataException(
@@ -248,6 +262,13 @@ public sealed partial class Sd3TextEncoder : IDisposable
         Tensor ids = TokenizedText.StackIds(tokens).to(_device); // [B, T5 length]
         return model.forward(ids).LastHiddenState; // [B, T5 length, d_model]
     }
+
+    private static ClipTextModelWithProjection LoadClip(string folder, ITensorSource? weights, ScalarType dtype,
+        Device device) =>
+        weights is null
+            ? ClipTextModelWithProjection.Load(folder, dtype, device)
+            : ClipTextModelWithProjection.Load(ClipTextConfig.Load(Path.Combine(folder, "config.json")), weights, dtype,
+                device);
 
     private static string Component(string modelFolder, string name)
     {

@@ -49,13 +49,20 @@ public sealed class T5EncoderModel : nn.Module<Tensor, T5EncoderOutput>
     {
         ArgumentNullException.ThrowIfNull(folder);
         T5EncoderConfig config = T5EncoderConfig.Load(Path.Combine(folder, "config.json"));
+        using TensorSource source = TensorSource.OpenFolder(folder);
+        return Load(config, source, dtype, device);
+    }
+
+    /// <summary>Builds the model from <paramref name="config"/> and loads it strictly from <paramref name="source"/>
+    /// (transformers' names; the tied <c>encoder.embed_tokens</c> may stand in for <c>shared</c>).</summary>
+    internal static T5EncoderModel Load(T5EncoderConfig config, ITensorSource source, ScalarType dtype, Device device)
+    {
         // Every tensor is overwritten by strict loading: skip the random initialisation.
         var model = new T5EncoderModel(config, new LayerFactory(dtype, device, initialise: false));
         try
         {
-            using TensorSource source = TensorSource.OpenFolder(folder);
             // encoder.embed_tokens is the same matrix as shared (tied); files keep one or both names.
-            bool hasShared = source.Contains("shared.weight");
+            bool hasShared = source.Names.Contains("shared.weight");
             ModuleWeights.Load(model, source, name => name == "encoder.embed_tokens.weight"
                 ? hasShared ? null : "shared.weight"
                 : name);

@@ -8,7 +8,7 @@ namespace LatentLab.Tests.StableDiffusion.Transformer;
 public class SD35TransformerTests
 {
     // An SD 3.5 Medium-style config in miniature: qk norm everywhere, the first block an MMDiT-X block.
-    private const string ConfigJson = """
+    internal const string ConfigJson = """
         {
           "_class_name": "SD3Transformer2DModel",
           "attention_head_dim": 8, "num_attention_heads": 4, "caption_projection_dim": 32,
@@ -18,14 +18,14 @@ public class SD35TransformerTests
         }
         """;
 
-    private static SD3TransformerConfig WriteAndLoadConfig(string folder)
+    internal static SD3TransformerConfig WriteAndLoadConfig(string folder)
     {
         string path = Path.Combine(folder, "config.json");
         File.WriteAllText(path, ConfigJson);
         return SD3TransformerConfig.Load(path);
     }
 
-    private static SD3Transformer2DModel Build(SD3TransformerConfig config, int seed)
+    internal static SD3Transformer2DModel Build(SD3TransformerConfig config, int seed)
     {
         torch.manual_seed(seed);
         var model = new SD3Transformer2DModel(config);
