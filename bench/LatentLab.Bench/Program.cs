@@ -11,6 +11,7 @@ public static class Program
     private static readonly Dictionary<string, (string Description, Func<string[], Task<int>> Run)> Benchmarks =
         new(StringComparer.Ordinal)
         {
+            ["sd3"] = ("SD3 Medium transformer step and VAE decode, random weights, bf16/f32", StableDiffusion3Benchmark.Run),
         };
 
     public static async Task<int> Main(string[] args)

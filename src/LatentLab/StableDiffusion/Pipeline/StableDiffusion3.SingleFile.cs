@@ -92,16 +92,29 @@ public sealed partial class StableDiffusion3
             ? FlowMatchEulerDiscreteScheduler.FromFolder(schedulerFolder)
             : new FlowMatchEulerDiscreteScheduler(new FlowMatchEulerDiscreteSchedulerConfig(Shift: ReleasedSchedulerShift));
 
-        // 2. Image side from the file's lazy views: one tensor at a time is converted and copied.
-        SD3Transformer2DModel transformer = BuildAndLoadFrom(() => new SD3Transformer2DModel(transformerConfig),
-            file.TransformerWeights(), null, options.DType, device);
+        // 2. Image side from the file's lazy views: one tensor at a time is converted and copied. As for a folder,
+        // with T5 released after encoding the transformer is read only afterwards (the file is opened again then).
+        bool deferTransformer = options.UseT5 && options.ReleaseT5AfterEncoding &&
+                                (file.HasT5 || Directory.Exists(Path.Combine(componentsFolder, "text_encoder_3")));
+        SD3Transformer2DModel LoadTransformer()
+        {
+            using Sd3SingleFile reopened = Sd3SingleFile.Open(checkpointPath);
+            return BuildAndLoadFrom(() => new SD3Transformer2DModel(transformerConfig), reopened.TransformerWeights(),
+                null, options.DType, device);
+        }
+        SD3Transformer2DModel? transformer = deferTransformer
+            ? null
+            : BuildAndLoadFrom(() => new SD3Transformer2DModel(transformerConfig), file.TransformerWeights(), null,
+                options.DType, device);
         StableDiffusion3? pipeline = null;
         try
         {
             ScalarType vaeDType = vaeConfig.ForceUpcast ? ScalarType.Float32 : options.DType;
             AutoencoderKL vae = BuildAndLoadFrom(() => new AutoencoderKL(vaeConfig), file.VaeWeights(),
                 AutoencoderKL.MapCheckpointKey, vaeDType, device);
-            pipeline = new StableDiffusion3(checkpointPath, transformer, vae, scheduler, options, device, logger);
+            pipeline = new StableDiffusion3(checkpointPath, transformerConfig, LoadTransformer, vae, scheduler, options,
+                device, logger)
+            { _transformer = transformer };
             LogLoaded(logger, checkpointPath, options.DType, vaeDType, device);
 
             // 3. Text side: weights from the file where included, tokenizers and configs from the folder.
@@ -114,7 +127,7 @@ public sealed partial class StableDiffusion3
         catch
         {
             if (pipeline is not null) pipeline.Dispose();
-            else transformer.Dispose();
+            else transformer?.Dispose();
             throw;
         }
     }

@@ -28,7 +28,11 @@ public sealed partial class StableDiffusion3
         ILoggerFactory? loggerFactory = null)
     {
         options ??= new StableDiffusion3Options();
-        StableDiffusion3 pipeline = LoadImageSide(modelFolder, options, loggerFactory);
+        // With T5 released after encoding, the transformer is read only after that, so the two largest components
+        // (about 9.5 and 4 GB in bfloat16 for SD3 Medium) are never in memory together.
+        bool deferTransformer = options.UseT5 && options.ReleaseT5AfterEncoding &&
+                                Directory.Exists(Path.Combine(modelFolder, "text_encoder_3"));
+        StableDiffusion3 pipeline = LoadImageSide(modelFolder, options, loggerFactory, deferTransformer);
         try
         {
             pipeline._textEncoder = Sd3TextEncoder.Load(modelFolder,

@@ -23,7 +23,9 @@ namespace LatentLab.StableDiffusion.Pipeline;
 /// </remarks>
 public sealed partial class StableDiffusion3 : IDisposable
 {
-    private readonly SD3Transformer2DModel _transformer;
+    private readonly SD3TransformerConfig _transformerConfig;
+    private readonly Func<SD3Transformer2DModel> _loadTransformer;
+    private SD3Transformer2DModel? _transformer;
     private readonly AutoencoderKL _vae;
     private readonly FlowMatchEulerDiscreteScheduler _scheduler;
     private readonly StableDiffusion3Options _options;
@@ -32,11 +34,13 @@ public sealed partial class StableDiffusion3 : IDisposable
     private readonly ILogger _logger;
     private bool _disposed;
 
-    private StableDiffusion3(string modelFolder, SD3Transformer2DModel transformer, AutoencoderKL vae,
-        FlowMatchEulerDiscreteScheduler scheduler, StableDiffusion3Options options, Device device, ILogger logger)
+    private StableDiffusion3(string modelFolder, SD3TransformerConfig transformerConfig,
+        Func<SD3Transformer2DModel> loadTransformer, AutoencoderKL vae, FlowMatchEulerDiscreteScheduler scheduler,
+        StableDiffusion3Options options, Device device, ILogger logger)
     {
         ModelFolder = modelFolder;
-        _transformer = transformer;
+        _transformerConfig = transformerConfig;
+        _loadTransformer = loadTransformer;
         _vae = vae;
         _scheduler = scheduler;
         _options = options;
@@ -52,7 +56,7 @@ public sealed partial class StableDiffusion3 : IDisposable
     public StableDiffusion3Options Options => _options;
 
     /// <summary>The transformer's sizes.</summary>
-    public SD3TransformerConfig TransformerConfig => _transformer.Config;
+    public SD3TransformerConfig TransformerConfig => _transformerConfig;
 
     /// <summary>The VAE's sizes and latent statistics.</summary>
     public AutoencoderKLConfig VaeConfig => _vae.Config;
@@ -64,17 +68,27 @@ public sealed partial class StableDiffusion3 : IDisposable
     public int VaeScaleFactor => _vae.Config.ScaleFactor;
 
     /// <summary>Image sides must be multiples of this: VAE scale factor x patch size (16 for SD3).</summary>
-    public int SizeMultiple => VaeScaleFactor * _transformer.Config.PatchSize;
+    public int SizeMultiple => VaeScaleFactor * _transformerConfig.PatchSize;
 
     /// <summary>The side the model was trained at (1024 for SD3 Medium), used when no size is given.</summary>
-    public int DefaultSize => _transformer.Config.SampleSize * VaeScaleFactor;
+    public int DefaultSize => _transformerConfig.SampleSize * VaeScaleFactor;
 
     /// <summary>Largest image side the position table covers.</summary>
-    public int MaxSize => _transformer.Config.PosEmbedMaxSize * SizeMultiple;
+    public int MaxSize => _transformerConfig.PosEmbedMaxSize * SizeMultiple;
 
-    /// <summary>Loads the image side (transformer, VAE, scheduler) of a diffusers SD3 folder.</summary>
+    /// <summary>Whether the transformer's weights are in memory (they are loaded late when T5 is released
+    /// after encoding, so that the two largest components are never resident together).</summary>
+    public bool IsTransformerLoaded => _transformer is not null;
+
+    /// <summary>The transformer, loaded on first use when its loading was deferred.</summary>
+    private SD3Transformer2DModel Transformer => _transformer ??= _loadTransformer();
+
+    /// <summary>
+    /// Loads the image side (transformer, VAE, scheduler) of a diffusers SD3 folder; with
+    /// <paramref name="deferTransformer"/> the transformer's config is checked now and its weights read on first use.
+    /// </summary>
     internal static StableDiffusion3 LoadImageSide(string modelFolder, StableDiffusion3Options options,
-        ILoggerFactory? loggerFactory)
+        ILoggerFactory? loggerFactory, bool deferTransformer = false)
     {
         ArgumentNullException.ThrowIfNull(modelFolder);
         ArgumentNullException.ThrowIfNull(options);
@@ -86,8 +100,11 @@ public sealed partial class StableDiffusion3 : IDisposable
         var scheduler = FlowMatchEulerDiscreteScheduler.FromFolder(Path.Combine(modelFolder, "scheduler"));
         string transformerFolder = Path.Combine(modelFolder, "transformer");
         var transformerConfig = SD3TransformerConfig.Load(Path.Combine(transformerFolder, "config.json"));
-        SD3Transformer2DModel transformer = BuildAndLoad(
+        if (!Directory.Exists(transformerFolder))
+            throw new DirectoryNotFoundException($"{transformerFolder}: no such component folder");
+        SD3Transformer2DModel LoadTransformer() => BuildAndLoad(
             () => new SD3Transformer2DModel(transformerConfig), transformerFolder, null, options.DType, device);
+        SD3Transformer2DModel? transformer = deferTransformer ? null : LoadTransformer();
         try
         {
             string vaeFolder = Path.Combine(modelFolder, "vae");
@@ -96,11 +113,13 @@ public sealed partial class StableDiffusion3 : IDisposable
             AutoencoderKL vae = BuildAndLoad(
                 () => new AutoencoderKL(vaeConfig), vaeFolder, AutoencoderKL.MapCheckpointKey, vaeDType, device);
             LogLoaded(logger, modelFolder, options.DType, vaeDType, device);
-            return new StableDiffusion3(modelFolder, transformer, vae, scheduler, options, device, logger);
+            return new StableDiffusion3(modelFolder, transformerConfig, LoadTransformer, vae, scheduler, options,
+                device, logger)
+            { _transformer = transformer };
         }
         catch
         {
-            transformer.Dispose();
+            transformer?.Dispose();
             throw;
         }
     }
@@ -190,6 +209,8 @@ public sealed partial class StableDiffusion3 : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(step);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, numSteps);
 
+        // Read a deferred transformer before the dispose scope opens, so its weights are not owned by the scope.
+        SD3Transformer2DModel transformer = Transformer;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         bool guided = guidanceScale > 1;
@@ -206,7 +227,7 @@ public sealed partial class StableDiffusion3 : IDisposable
         Tensor timesteps = full(modelInput.shape[0], schedule.Timesteps[step], ScalarType.Float32, _device);
 
         // 2. The velocity, guided: v_uncond + g (v_text - v_uncond).
-        Tensor velocity = _transformer.forward(modelInput, sequence.to(_device), pooled.to(_device), timesteps)
+        Tensor velocity = transformer.forward(modelInput, sequence.to(_device), pooled.to(_device), timesteps)
             .to(ScalarType.Float32);
         if (guided)
         {
@@ -313,7 +334,7 @@ public sealed partial class StableDiffusion3 : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(numSteps, 1);
         if (!_scheduler.Config.UseDynamicShifting) return _scheduler.Schedule(numSteps);
-        int patch = _transformer.Config.PatchSize;
+        int patch = _transformerConfig.PatchSize;
         int imageTokens = (int)(latentHeight / patch * (latentWidth / patch));
         return _scheduler.Schedule(numSteps, _scheduler.CalculateShift(imageTokens));
     }
@@ -337,7 +358,7 @@ public sealed partial class StableDiffusion3 : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _transformer.Dispose();
+        _transformer?.Dispose();
         _vae.Dispose();
         DisposeTextSide();
     }

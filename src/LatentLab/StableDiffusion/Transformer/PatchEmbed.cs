@@ -22,7 +22,9 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
         _maxSize = config.PosEmbedMaxSize;
         proj = nn.Conv2d(config.InChannels, config.InnerDim, config.PatchSize, stride: config.PatchSize);
         int baseSize = config.SampleSize / config.PatchSize;
-        pos_embed = SinCosTable(config.InnerDim, _maxSize, baseSize).unsqueeze(0); // [1, M*M, D]
+        using Tensor table = SinCosTable(config.InnerDim, _maxSize, baseSize);
+        // A buffer owned by the module, not by whatever dispose scope the module happens to be built in.
+        pos_embed = table.unsqueeze(0).DetachFromDisposeScope(); // [1, M*M, D]
         RegisterComponents();
     }
 

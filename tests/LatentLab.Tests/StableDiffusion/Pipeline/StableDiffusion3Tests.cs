@@ -49,13 +49,18 @@ public class StableDiffusion3Tests
     }
 
     [Fact]
-    public void T5_can_be_released_after_the_first_encoding()
+    public void T5_can_be_released_after_encoding_and_the_transformer_is_read_only_then()
     {
         using StableDiffusion3 pipeline = LoadTiny(releaseT5: true);
         Assert.True(pipeline.HasT5);
+        Assert.False(pipeline.IsTransformerLoaded);
         using Sd3TextEmbeddings embeddings = pipeline.EncodeText(Prompt, "");
         Assert.False(pipeline.HasT5);
         TensorAssert.Close(Golden("encode_prompt.prompt_embeds"), embeddings.PromptEmbeds, 1e-4, 1e-4);
+        using Sd3GenerationResult result = pipeline.GenerateFromEmbeddings(embeddings, 2, 7.0, seed: 0, width: 128,
+            height: 64);
+        Assert.True(pipeline.IsTransformerLoaded);
+        TensorAssert.Close(Golden("pipe.images").permute(0, 3, 1, 2), result.Images, 1e-3, 0);
     }
 
     [Fact]
