@@ -49,11 +49,25 @@ public sealed class ClipTextModelWithProjection : nn.Module<Tensor, ClipTextOutp
     {
         ArgumentNullException.ThrowIfNull(folder);
         ClipTextConfig config = ClipTextConfig.Load(Path.Combine(folder, "config.json"));
+        using TensorSource source = TensorSource.OpenFolder(folder);
+        return FromWeights(config, source, dtype, device);
+    }
+
+    /// <summary>
+    /// Builds the model for <paramref name="config"/> and loads every weight from <paramref name="source"/> by its
+    /// transformers name (a folder, or a view renaming a single-file checkpoint's keys).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Missing, unexpected and mis-shaped tensors, by name.</exception>
+    public static ClipTextModelWithProjection FromWeights(ClipTextConfig config, ITensorSource source,
+        ScalarType dtype, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(source);
+        config.Validate(source.Description);
         // Every tensor is overwritten by strict loading: skip the random initialisation.
         var model = new ClipTextModelWithProjection(config, new LayerFactory(dtype, device, initialise: false));
         try
         {
-            using TensorSource source = TensorSource.OpenFolder(folder);
             // Older checkpoints also store the constant position ids buffer; it is rebuilt here, not loaded.
             ModuleWeights.Load(model, source,
                 name => name == "text_model.embeddings.position_ids" ? null : name);

@@ -49,13 +49,27 @@ public sealed class T5EncoderModel : nn.Module<Tensor, T5EncoderOutput>
     {
         ArgumentNullException.ThrowIfNull(folder);
         T5EncoderConfig config = T5EncoderConfig.Load(Path.Combine(folder, "config.json"));
+        using TensorSource source = TensorSource.OpenFolder(folder);
+        return FromWeights(config, source, dtype, device);
+    }
+
+    /// <summary>
+    /// Builds the model for <paramref name="config"/> and loads every weight from <paramref name="source"/> by its
+    /// transformers name (a folder, or a view renaming a single-file checkpoint's keys).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Missing, unexpected and mis-shaped tensors, by name.</exception>
+    public static T5EncoderModel FromWeights(T5EncoderConfig config, ITensorSource source, ScalarType dtype,
+        Device device)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(source);
+        config.Validate(source.Description);
         // Every tensor is overwritten by strict loading: skip the random initialisation.
         var model = new T5EncoderModel(config, new LayerFactory(dtype, device, initialise: false));
         try
         {
-            using TensorSource source = TensorSource.OpenFolder(folder);
             // encoder.embed_tokens is the same matrix as shared (tied); files keep one or both names.
-            bool hasShared = source.Contains("shared.weight");
+            bool hasShared = source.Names.Contains("shared.weight");
             ModuleWeights.Load(model, source, name => name == "encoder.embed_tokens.weight"
                 ? hasShared ? null : "shared.weight"
                 : name);
