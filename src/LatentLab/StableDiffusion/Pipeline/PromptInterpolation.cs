@@ -16,8 +16,8 @@ public static class PromptInterpolation
 
     /// <summary>
     /// Spherical linear interpolation over the whole tensor: one angle θ between <paramref name="v1"/> and
-    /// <paramref name="v2"/> taken as flat vectors, then sin((1 - t)θ)/sin θ · v1 + sin(tθ)/sin θ · v2. Computed in
-    /// float32 and returned in <paramref name="v1"/>'s dtype.
+    /// <paramref name="v2"/> taken as flat vectors, then sin((1 - t)θ)/sin θ · v1 + sin(tθ)/sin θ · v2.
+    /// Computed in float32 and returned in <paramref name="v1"/>'s dtype.
     /// </summary>
     /// <remarks>
     /// Safe where the chapter's version is not: when |cos θ| exceeds <see cref="ParallelThreshold"/> (equal, nearly
@@ -25,7 +25,9 @@ public static class PromptInterpolation
     /// linear interpolation; a zero vector, which has no angle, does too. t = 0 and t = 1 return copies of the
     /// endpoints exactly. Between unit vectors that are not parallel, the result is a unit vector.
     /// </remarks>
-    /// <param name="t">Position: 0 gives <paramref name="v1"/>, 1 gives <paramref name="v2"/>; any finite value.</param>
+    /// <param name="t">
+    /// Position: 0 gives <paramref name="v1"/>, 1 gives <paramref name="v2"/>; any finite value.
+    /// </param>
     /// <param name="v1">Start tensor.</param>
     /// <param name="v2">End tensor, of the same shape.</param>
     /// <exception cref="ArgumentException">Shapes differ, or t is not finite.</exception>

@@ -50,14 +50,20 @@ public sealed class ClipTextModelWithProjection : nn.Module<Tensor, ClipTextOutp
         ArgumentNullException.ThrowIfNull(folder);
         ClipTextConfig config = ClipTextConfig.Load(Path.Combine(folder, "config.json"));
         using TensorSource source = TensorSource.OpenFolder(folder);
-        return Load(config, source, dtype, device);
+        return FromWeights(config, source, dtype, device);
     }
 
-    /// <summary>Builds the model from <paramref name="config"/> and loads it strictly from <paramref name="source"/>
-    /// (transformers' names; the constant position ids are skipped if present).</summary>
-    internal static ClipTextModelWithProjection Load(ClipTextConfig config, ITensorSource source, ScalarType dtype,
-        Device device)
+    /// <summary>
+    /// Builds the model for <paramref name="config"/> and loads every weight from <paramref name="source"/> by its
+    /// transformers name (a folder, or a view renaming a single-file checkpoint's keys).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Missing, unexpected and mis-shaped tensors, by name.</exception>
+    public static ClipTextModelWithProjection FromWeights(ClipTextConfig config, ITensorSource source,
+        ScalarType dtype, Device device)
     {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(source);
+        config.Validate(source.Description);
         // Every tensor is overwritten by strict loading: skip the random initialisation.
         var model = new ClipTextModelWithProjection(config, new LayerFactory(dtype, device, initialise: false));
         try

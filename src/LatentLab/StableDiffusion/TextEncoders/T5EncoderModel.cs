@@ -50,13 +50,20 @@ public sealed class T5EncoderModel : nn.Module<Tensor, T5EncoderOutput>
         ArgumentNullException.ThrowIfNull(folder);
         T5EncoderConfig config = T5EncoderConfig.Load(Path.Combine(folder, "config.json"));
         using TensorSource source = TensorSource.OpenFolder(folder);
-        return Load(config, source, dtype, device);
+        return FromWeights(config, source, dtype, device);
     }
 
-    /// <summary>Builds the model from <paramref name="config"/> and loads it strictly from <paramref name="source"/>
-    /// (transformers' names; the tied <c>encoder.embed_tokens</c> may stand in for <c>shared</c>).</summary>
-    internal static T5EncoderModel Load(T5EncoderConfig config, ITensorSource source, ScalarType dtype, Device device)
+    /// <summary>
+    /// Builds the model for <paramref name="config"/> and loads every weight from <paramref name="source"/> by its
+    /// transformers name (a folder, or a view renaming a single-file checkpoint's keys).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Missing, unexpected and mis-shaped tensors, by name.</exception>
+    public static T5EncoderModel FromWeights(T5EncoderConfig config, ITensorSource source, ScalarType dtype,
+        Device device)
     {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(source);
+        config.Validate(source.Description);
         // Every tensor is overwritten by strict loading: skip the random initialisation.
         var model = new T5EncoderModel(config, new LayerFactory(dtype, device, initialise: false));
         try
