@@ -72,6 +72,12 @@ internal sealed class Sd3CommandOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Prompt);
+        AddOptionsTo(command);
+    }
+
+    /// <summary>Adds every shared option but not the prompt argument (for commands taking several prompts).</summary>
+    public void AddOptionsTo(Command command)
+    {
         foreach (Option option in new Option[]
                  {
                      Model, TextModel, Negative, Guidance, Seed, Size, DType, NoT5, MaxSequenceLength, Device, Threads, Force,

@@ -2,9 +2,9 @@ using System.CommandLine;
 
 namespace LatentLab.Cli.Commands.StableDiffusion;
 
-/// <summary>The Stable Diffusion 3 commands: <c>generate</c> and <c>steps</c>.</summary>
+/// <summary>The Stable Diffusion 3 commands: <c>generate</c>, <c>steps</c>, <c>morph</c>, <c>walk</c>.</summary>
 public static class StableDiffusionCommands
 {
     /// <summary>The commands to add to the root command.</summary>
-    public static IReadOnlyList<Command> Create() => [GenerateCommand.Create(), StepsCommand.Create()];
+    public static IReadOnlyList<Command> Create() => [GenerateCommand.Create(), StepsCommand.Create(), MorphCommand.Create(), WalkCommand.Create()];
 }
