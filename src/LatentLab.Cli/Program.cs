@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using LatentLab.Cli.Infrastructure;
 
 namespace LatentLab.Cli;
@@ -18,7 +19,11 @@ public static class Program
         // Parse errors become one line plus a pointer to --help, rather than the whole help text.
         if (parsed.Errors.Count > 0)
         {
-            CliOutput.Error($"{parsed.Errors[0].Message.TrimEnd('.')} (see '{CommandPath(parsed)} --help').");
+            // An unknown command also leaves the root without its required subcommand; the error naming the unknown
+            // token is the useful one.
+            ParseError error = parsed.Errors.FirstOrDefault(candidate => parsed.UnmatchedTokens.Any(
+                token => candidate.Message.Contains(token, StringComparison.Ordinal))) ?? parsed.Errors[0];
+            CliOutput.Error($"{error.Message.TrimEnd('.')} (see '{CommandPath(parsed)} --help').");
             return ExitCodes.Usage;
         }
         // Ctrl-C is handled by CommandRunner (finish the step, save, exit 130), not by the parser's default timeout.

@@ -88,6 +88,24 @@ public class Sd3SingleFileTests
     }
 
     [Fact]
+    public void A_tensor_the_layout_does_not_know_is_reported_by_its_original_name()
+    {
+        string folder = TestPaths.NewTemporaryFolder();
+        var tensors = OriginalLayout.Transformer(Component("transformer"), numLayers: 2);
+        tensors.Add("model.diffusion_model.joint_blocks.0.x_block.attn.extra.weight", torch.zeros(3));
+        tensors.Add("first_stage_model.decoder.conv_in.weight", torch.zeros(16, 16, 3, 3));
+        string path = Path.Combine(folder, "odd.safetensors");
+        SafeTensorsWriter.Save(path, tensors);
+
+        using Sd3SingleFile file = Sd3SingleFile.Open(path);
+        using var model = new SD3Transformer2DModel(file.InferTransformerConfig(headDim: 8));
+        InvalidDataException error = Assert.Throws<InvalidDataException>(
+            () => ModuleWeights.Load(model, file.TransformerWeights()));
+        Assert.Contains("unexpected model.diffusion_model.joint_blocks.0.x_block.attn.extra.weight", error.Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_tiny_transformer_and_vae_sizes_are_read_from_the_shapes()
     {
         string path = WriteTinySingleFile(TestPaths.NewTemporaryFolder(), includeTextEncoders: false);
