@@ -1,4 +1,5 @@
 using LatentLab.StableDiffusion.TextEncoders;
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 
 namespace LatentLab.Tests.StableDiffusion.TextEncoders;
@@ -117,6 +118,35 @@ public class Sd3TextEncoderTests
     }
 
     [Fact]
+    public void A_missing_t5_and_a_truncated_prompt_are_each_logged_as_one_warning()
+    {
+        string folder = Directory.CreateTempSubdirectory("latentlab-sd3-log-").FullName;
+        try
+        {
+            foreach (string component in (string[])["tokenizer", "tokenizer_2", "text_encoder", "text_encoder_2",
+                         "transformer"])
+            {
+                CopyFolder(Path.Combine(TextGoldens.ModelFolder, component), Path.Combine(folder, component));
+            }
+            var logs = new CollectingLoggerFactory();
+            using Sd3TextEncoder encoder = Sd3TextEncoder.Load(folder, new Sd3TextEncoderOptions(), torch.float32,
+                torch.CPU, logs);
+
+            using Sd3PromptEmbedding embedding = encoder.Encode([TextGoldens.Strings()[8], "a cat"]);
+
+            string[] warnings = logs.Messages.Where(entry => entry.Level == LogLevel.Warning)
+                .Select(entry => entry.Text).ToArray();
+            Assert.Equal(2, warnings.Length);
+            Assert.Contains("text_encoder_3", warnings[0], StringComparison.Ordinal);
+            Assert.Contains("dropped: wooden table, studio lighting a red", warnings[1], StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Unsupported_dtype_and_t5_length_are_clear_errors()
     {
         ArgumentException dtype = Assert.Throws<ArgumentException>(
@@ -148,5 +178,31 @@ public class Sd3TextEncoderTests
     {
         Directory.CreateDirectory(to);
         foreach (string file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+    }
+
+    /// <summary>Keeps every log entry of every logger it creates.</summary>
+    private sealed class CollectingLoggerFactory : ILoggerFactory
+    {
+        public List<(LogLevel Level, string Text)> Messages { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => new CollectingLogger(Messages);
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class CollectingLogger(List<(LogLevel, string)> messages) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
+                Func<TState, Exception?, string> formatter) => messages.Add((logLevel, formatter(state, exception)));
+        }
     }
 }
