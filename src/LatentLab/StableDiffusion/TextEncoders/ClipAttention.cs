@@ -14,13 +14,13 @@ internal sealed class ClipAttention : nn.Module<Tensor, Tensor, Tensor>
     private readonly int _heads;
     private readonly double _scale;
 
-    public ClipAttention(ClipTextConfig config, ScalarType dtype, Device device) : base(nameof(ClipAttention))
+    public ClipAttention(ClipTextConfig config, LayerFactory factory) : base(nameof(ClipAttention))
     {
         int width = config.HiddenSize;
-        q_proj = nn.Linear(width, width, hasBias: true, device: device, dtype: dtype);
-        k_proj = nn.Linear(width, width, hasBias: true, device: device, dtype: dtype);
-        v_proj = nn.Linear(width, width, hasBias: true, device: device, dtype: dtype);
-        out_proj = nn.Linear(width, width, hasBias: true, device: device, dtype: dtype);
+        q_proj = factory.Linear(width, width, true);
+        k_proj = factory.Linear(width, width, true);
+        v_proj = factory.Linear(width, width, true);
+        out_proj = factory.Linear(width, width, true);
         _heads = config.NumAttentionHeads;
         _scale = 1.0 / Math.Sqrt(width / _heads);
         RegisterComponents();

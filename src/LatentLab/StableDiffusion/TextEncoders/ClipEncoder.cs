@@ -9,10 +9,10 @@ internal sealed class ClipEncoder : nn.Module
 {
     private readonly ModuleList<ClipEncoderLayer> layers;
 
-    public ClipEncoder(ClipTextConfig config, ScalarType dtype, Device device) : base(nameof(ClipEncoder))
+    public ClipEncoder(ClipTextConfig config, LayerFactory factory) : base(nameof(ClipEncoder))
     {
         layers = new ModuleList<ClipEncoderLayer>();
-        for (int i = 0; i < config.NumHiddenLayers; i++) layers.Add(new ClipEncoderLayer(config, dtype, device));
+        for (int i = 0; i < config.NumHiddenLayers; i++) layers.Add(new ClipEncoderLayer(config, factory));
         RegisterComponents();
     }
 

@@ -11,12 +11,12 @@ internal sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor, Tensor>
     private readonly Float32LayerNorm layer_norm2;
     private readonly ClipMlp mlp;
 
-    public ClipEncoderLayer(ClipTextConfig config, ScalarType dtype, Device device) : base(nameof(ClipEncoderLayer))
+    public ClipEncoderLayer(ClipTextConfig config, LayerFactory factory) : base(nameof(ClipEncoderLayer))
     {
-        layer_norm1 = new Float32LayerNorm(config.HiddenSize, config.LayerNormEps, dtype, device);
-        self_attn = new ClipAttention(config, dtype, device);
-        layer_norm2 = new Float32LayerNorm(config.HiddenSize, config.LayerNormEps, dtype, device);
-        mlp = new ClipMlp(config, dtype, device);
+        layer_norm1 = new Float32LayerNorm(config.HiddenSize, config.LayerNormEps, factory);
+        self_attn = new ClipAttention(config, factory);
+        layer_norm2 = new Float32LayerNorm(config.HiddenSize, config.LayerNormEps, factory);
+        mlp = new ClipMlp(config, factory);
         RegisterComponents();
     }
 

@@ -11,10 +11,10 @@ internal sealed class ClipMlp : nn.Module<Tensor, Tensor>
     private readonly Linear fc2;
     private readonly Func<Tensor, Tensor> _activation;
 
-    public ClipMlp(ClipTextConfig config, ScalarType dtype, Device device) : base(nameof(ClipMlp))
+    public ClipMlp(ClipTextConfig config, LayerFactory factory) : base(nameof(ClipMlp))
     {
-        fc1 = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: true, device: device, dtype: dtype);
-        fc2 = nn.Linear(config.IntermediateSize, config.HiddenSize, hasBias: true, device: device, dtype: dtype);
+        fc1 = factory.Linear(config.HiddenSize, config.IntermediateSize, true);
+        fc2 = factory.Linear(config.IntermediateSize, config.HiddenSize, true);
         _activation = Activations.Resolve(config.HiddenAct, "hidden_act");
         RegisterComponents();
     }

@@ -10,11 +10,10 @@ internal sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
     private readonly Embedding token_embedding;
     private readonly Embedding position_embedding;
 
-    public ClipTextEmbeddings(ClipTextConfig config, ScalarType dtype, Device device) : base(nameof(ClipTextEmbeddings))
+    public ClipTextEmbeddings(ClipTextConfig config, LayerFactory factory) : base(nameof(ClipTextEmbeddings))
     {
-        token_embedding = nn.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
-        position_embedding = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, device: device,
-            dtype: dtype);
+        token_embedding = factory.Embedding(config.VocabSize, config.HiddenSize);
+        position_embedding = factory.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
         RegisterComponents();
     }
 

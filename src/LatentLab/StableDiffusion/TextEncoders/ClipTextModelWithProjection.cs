@@ -18,14 +18,18 @@ public sealed class ClipTextModelWithProjection : nn.Module<Tensor, ClipTextOutp
     /// <summary>Builds the model with freshly initialised weights of the given dtype on the given device.</summary>
     /// <exception cref="InvalidDataException">The config's sizes do not fit together.</exception>
     public ClipTextModelWithProjection(ClipTextConfig config, ScalarType dtype, Device device)
+        : this(config, new LayerFactory(dtype, device, initialise: true))
+    {
+    }
+
+    private ClipTextModelWithProjection(ClipTextConfig config, LayerFactory factory)
         : base(nameof(ClipTextModelWithProjection))
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate("CLIP text config");
         Config = config;
-        text_model = new ClipTextTransformer(config, dtype, device);
-        text_projection = nn.Linear(config.HiddenSize, config.ProjectionDim, hasBias: false, device: device,
-            dtype: dtype);
+        text_model = new ClipTextTransformer(config, factory);
+        text_projection = factory.Linear(config.HiddenSize, config.ProjectionDim, hasBias: false);
         RegisterComponents();
     }
 
@@ -45,10 +49,25 @@ public sealed class ClipTextModelWithProjection : nn.Module<Tensor, ClipTextOutp
     {
         ArgumentNullException.ThrowIfNull(folder);
         ClipTextConfig config = ClipTextConfig.Load(Path.Combine(folder, "config.json"));
-        var model = new ClipTextModelWithProjection(config, dtype, device);
+        using TensorSource source = TensorSource.OpenFolder(folder);
+        return FromWeights(config, source, dtype, device);
+    }
+
+    /// <summary>
+    /// Builds the model for <paramref name="config"/> and loads every weight from <paramref name="source"/> by its
+    /// transformers name (a folder, or a view renaming a single-file checkpoint's keys).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Missing, unexpected and mis-shaped tensors, by name.</exception>
+    public static ClipTextModelWithProjection FromWeights(ClipTextConfig config, ITensorSource source,
+        ScalarType dtype, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(source);
+        config.Validate(source.Description);
+        // Every tensor is overwritten by strict loading: skip the random initialisation.
+        var model = new ClipTextModelWithProjection(config, new LayerFactory(dtype, device, initialise: false));
         try
         {
-            using TensorSource source = TensorSource.OpenFolder(folder);
             // Older checkpoints also store the constant position ids buffer; it is rebuilt here, not loaded.
             ModuleWeights.Load(model, source,
                 name => name == "text_model.embeddings.position_ids" ? null : name);

@@ -11,11 +11,11 @@ internal sealed class ClipTextTransformer : nn.Module
     private readonly Float32LayerNorm final_layer_norm;
     private readonly ClipTextConfig _config;
 
-    public ClipTextTransformer(ClipTextConfig config, ScalarType dtype, Device device) : base(nameof(ClipTextTransformer))
+    public ClipTextTransformer(ClipTextConfig config, LayerFactory factory) : base(nameof(ClipTextTransformer))
     {
-        embeddings = new ClipTextEmbeddings(config, dtype, device);
-        encoder = new ClipEncoder(config, dtype, device);
-        final_layer_norm = new Float32LayerNorm(config.HiddenSize, config.LayerNormEps, dtype, device);
+        embeddings = new ClipTextEmbeddings(config, factory);
+        encoder = new ClipEncoder(config, factory);
+        final_layer_norm = new Float32LayerNorm(config.HiddenSize, config.LayerNormEps, factory);
         _config = config;
         RegisterComponents();
     }

@@ -15,10 +15,10 @@ internal sealed class Float32LayerNorm : nn.Module<Tensor, Tensor>
     private readonly long[] _shape;
     private readonly double _eps;
 
-    public Float32LayerNorm(long dimension, double eps, ScalarType dtype, Device device) : base(nameof(Float32LayerNorm))
+    public Float32LayerNorm(long dimension, double eps, LayerFactory factory) : base(nameof(Float32LayerNorm))
     {
-        weight = new Parameter(ones(dimension, dtype, device), requires_grad: false);
-        bias = new Parameter(zeros(dimension, dtype, device), requires_grad: false);
+        weight = factory.Ones(dimension);
+        bias = factory.Zeros(dimension);
         _shape = [dimension];
         _eps = eps;
         RegisterComponents();

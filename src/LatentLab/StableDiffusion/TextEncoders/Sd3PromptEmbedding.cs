@@ -18,7 +18,8 @@ public sealed class Sd3PromptEmbedding : IDisposable
         if (sequence.dim() != 3 || pooled.dim() != 2 || sequence.shape[0] != pooled.shape[0])
         {
             throw new ArgumentException(
-                $"expected a sequence [B, L, D] and pooled [B, D] with one B; got [{string.Join(", ", sequence.shape)}]" +
+                "expected a sequence [B, L, D] and pooled [B, D] with one B; got " +
+                $"[{string.Join(", ", sequence.shape)}]" +
                 $" and [{string.Join(", ", pooled.shape)}].");
         }
         Sequence = sequence;

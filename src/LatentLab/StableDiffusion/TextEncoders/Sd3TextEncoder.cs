@@ -40,8 +40,9 @@ public sealed partial class Sd3TextEncoder : IDisposable
     private readonly ILogger _logger;
     private bool _disposed;
 
-    private Sd3TextEncoder(ClipTokenizer clipLTokenizer, ClipTokenizer clipGTokenizer, ClipTextModelWithProjection clipL,
-        ClipTextModelWithProjection clipG, T5Tokenizer? t5Tokenizer, T5EncoderModel? t5, int jointWidth,
+    private Sd3TextEncoder(ClipTokenizer clipLTokenizer, ClipTokenizer clipGTokenizer,
+        ClipTextModelWithProjection clipL, ClipTextModelWithProjection clipG, T5Tokenizer? t5Tokenizer,
+        T5EncoderModel? t5, int jointWidth,
         Sd3TextEncoderOptions options, ScalarType dtype, Device device, ILogger logger)
     {
         _clipLTokenizer = clipLTokenizer;
@@ -57,7 +58,9 @@ public sealed partial class Sd3TextEncoder : IDisposable
         _logger = logger;
     }
 
-    /// <summary>Width of the joint sequence (D_joint): T5's d_model, or the transformer's joint_attention_dim.</summary>
+    /// <summary>
+    /// Width of the joint sequence (D_joint): T5's d_model, or the transformer's joint_attention_dim without T5.
+    /// </summary>
     public int JointWidth { get; }
 
     /// <summary>Width of the pooled embedding (D_pooled): the two CLIP projection widths added.</summary>
@@ -71,8 +74,9 @@ public sealed partial class Sd3TextEncoder : IDisposable
 
     /// <summary>
     /// Loads the tokenizers and text encoders of a diffusers Stable Diffusion 3 folder: <c>tokenizer</c>,
-    /// <c>tokenizer_2</c>, <c>text_encoder</c>, <c>text_encoder_2</c>, and, when <see cref="Sd3TextEncoderOptions.UseT5"/>
-    /// is on and the folder has them, <c>tokenizer_3</c> and <c>text_encoder_3</c>.
+    /// <c>tokenizer_2</c>, <c>text_encoder</c>, <c>text_encoder_2</c>, and, when
+    /// <see cref="Sd3TextEncoderOptions.UseT5"/> is on and the folder has them, <c>tokenizer_3</c> and
+    /// <c>text_encoder_3</c>.
     /// </summary>
     /// <param name="modelFolder">The model folder (the one holding model_index.json).</param>
     /// <param name="options">T5 on or off, T5 sequence length.</param>
@@ -93,7 +97,8 @@ public sealed partial class Sd3TextEncoder : IDisposable
         if (!SupportedDTypes.Contains(dtype))
         {
             throw new ArgumentException(
-                $"dtype {dtype} is not supported for the text encoders; supported: {string.Join(", ", SupportedDTypes)}.",
+                $"dtype {dtype} is not supported for the text encoders; supported: " +
+                $"{string.Join(", ", SupportedDTypes)}.",
                 nameof(dtype));
         }
         if (options.MaxT5SequenceLength is < 1 or > MaxT5SequenceLengthLimit)
@@ -163,7 +168,9 @@ public sealed partial class Sd3TextEncoder : IDisposable
     /// <summary>
     /// Encodes prompts as diffusers' <c>encode_prompt</c> does (the same prompt for all three encoders).
     /// </summary>
-    /// <returns>Sequence [B, 77 + T5 length, D_joint] and pooled [B, D_pooled], in the encoder's dtype and device.</returns>
+    /// <returns>
+    /// Sequence [B, 77 + T5 length, D_joint] and pooled [B, D_pooled], in the encoder's dtype and device.
+    /// </returns>
     /// <exception cref="ArgumentException">No prompts.</exception>
     public Sd3PromptEmbedding Encode(IReadOnlyList<string> prompts)
     {

@@ -1,6 +1,8 @@
 namespace LatentLab.StableDiffusion.TextEncoders;
 
-/// <summary>How Stable Diffusion 3 encodes prompts (dtype and device are given to <see cref="Sd3TextEncoder.Load"/>).</summary>
+/// <summary>
+/// How Stable Diffusion 3 encodes prompts (dtype and device are given to <see cref="Sd3TextEncoder.Load"/>).
+/// </summary>
 /// <param name="UseT5">
 /// Load and run the T5 encoder (<c>text_encoder_3</c>, about 9 GB in bfloat16 for T5-XXL). Off, or when the folder has
 /// no T5, its part of the prompt embedding is zeros, as in the reference pipeline. Default on.

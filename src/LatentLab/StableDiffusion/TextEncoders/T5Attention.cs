@@ -21,18 +21,17 @@ internal sealed class T5Attention : nn.Module<Tensor, Tensor, Tensor>
     private readonly int _numBuckets;
     private readonly int _maxDistance;
 
-    public T5Attention(T5EncoderConfig config, bool hasRelativeAttentionBias, ScalarType dtype, Device device)
+    public T5Attention(T5EncoderConfig config, bool hasRelativeAttentionBias, LayerFactory factory)
         : base(nameof(T5Attention))
     {
         int inner = config.NumHeads * config.DKv;
-        q = nn.Linear(config.DModel, inner, hasBias: false, device: device, dtype: dtype);
-        k = nn.Linear(config.DModel, inner, hasBias: false, device: device, dtype: dtype);
-        v = nn.Linear(config.DModel, inner, hasBias: false, device: device, dtype: dtype);
-        o = nn.Linear(inner, config.DModel, hasBias: false, device: device, dtype: dtype);
+        q = factory.Linear(config.DModel, inner, false);
+        k = factory.Linear(config.DModel, inner, false);
+        v = factory.Linear(config.DModel, inner, false);
+        o = factory.Linear(inner, config.DModel, false);
         if (hasRelativeAttentionBias)
         {
-            relative_attention_bias = nn.Embedding(config.RelativeAttentionNumBuckets, config.NumHeads,
-                device: device, dtype: dtype);
+            relative_attention_bias = factory.Embedding(config.RelativeAttentionNumBuckets, config.NumHeads);
         }
         _heads = config.NumHeads;
         _headWidth = config.DKv;

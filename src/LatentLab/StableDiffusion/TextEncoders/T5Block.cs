@@ -9,12 +9,12 @@ internal sealed class T5Block : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly ModuleList<nn.Module> layer;
 
-    public T5Block(T5EncoderConfig config, bool hasRelativeAttentionBias, ScalarType dtype, Device device)
+    public T5Block(T5EncoderConfig config, bool hasRelativeAttentionBias, LayerFactory factory)
         : base(nameof(T5Block))
     {
         layer = new ModuleList<nn.Module>(
-            new T5LayerSelfAttention(config, hasRelativeAttentionBias, dtype, device),
-            new T5LayerFeedForward(config, dtype, device));
+            new T5LayerSelfAttention(config, hasRelativeAttentionBias, factory),
+            new T5LayerFeedForward(config, factory));
         RegisterComponents();
     }
 

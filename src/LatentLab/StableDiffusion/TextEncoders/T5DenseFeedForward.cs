@@ -16,19 +16,19 @@ internal sealed class T5DenseFeedForward : nn.Module<Tensor, Tensor>
     private readonly Linear wo;
     private readonly Func<Tensor, Tensor> _activation;
 
-    public T5DenseFeedForward(T5EncoderConfig config, ScalarType dtype, Device device)
+    public T5DenseFeedForward(T5EncoderConfig config, LayerFactory factory)
         : base(nameof(T5DenseFeedForward))
     {
         if (config.IsGatedAct)
         {
-            wi_0 = nn.Linear(config.DModel, config.DFf, hasBias: false, device: device, dtype: dtype);
-            wi_1 = nn.Linear(config.DModel, config.DFf, hasBias: false, device: device, dtype: dtype);
+            wi_0 = factory.Linear(config.DModel, config.DFf, false);
+            wi_1 = factory.Linear(config.DModel, config.DFf, false);
         }
         else
         {
-            wi = nn.Linear(config.DModel, config.DFf, hasBias: false, device: device, dtype: dtype);
+            wi = factory.Linear(config.DModel, config.DFf, false);
         }
-        wo = nn.Linear(config.DFf, config.DModel, hasBias: false, device: device, dtype: dtype);
+        wo = factory.Linear(config.DFf, config.DModel, false);
         _activation = Activations.Resolve(config.DenseActivation, "feed_forward_proj");
         RegisterComponents();
     }

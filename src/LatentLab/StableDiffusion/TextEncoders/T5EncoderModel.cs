@@ -18,13 +18,18 @@ public sealed class T5EncoderModel : nn.Module<Tensor, T5EncoderOutput>
     /// <summary>Builds the model with freshly initialised weights of the given dtype on the given device.</summary>
     /// <exception cref="InvalidDataException">The config's sizes are not positive.</exception>
     /// <exception cref="NotSupportedException">The config's feed-forward kind is not supported.</exception>
-    public T5EncoderModel(T5EncoderConfig config, ScalarType dtype, Device device) : base(nameof(T5EncoderModel))
+    public T5EncoderModel(T5EncoderConfig config, ScalarType dtype, Device device)
+        : this(config, new LayerFactory(dtype, device, initialise: true))
+    {
+    }
+
+    private T5EncoderModel(T5EncoderConfig config, LayerFactory factory) : base(nameof(T5EncoderModel))
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate("T5 config");
         Config = config;
-        shared = nn.Embedding(config.VocabSize, config.DModel, device: device, dtype: dtype);
-        encoder = new T5Stack(config, dtype, device);
+        shared = factory.Embedding(config.VocabSize, config.DModel);
+        encoder = new T5Stack(config, factory);
         RegisterComponents();
     }
 
@@ -44,12 +49,27 @@ public sealed class T5EncoderModel : nn.Module<Tensor, T5EncoderOutput>
     {
         ArgumentNullException.ThrowIfNull(folder);
         T5EncoderConfig config = T5EncoderConfig.Load(Path.Combine(folder, "config.json"));
-        var model = new T5EncoderModel(config, dtype, device);
+        using TensorSource source = TensorSource.OpenFolder(folder);
+        return FromWeights(config, source, dtype, device);
+    }
+
+    /// <summary>
+    /// Builds the model for <paramref name="config"/> and loads every weight from <paramref name="source"/> by its
+    /// transformers name (a folder, or a view renaming a single-file checkpoint's keys).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Missing, unexpected and mis-shaped tensors, by name.</exception>
+    public static T5EncoderModel FromWeights(T5EncoderConfig config, ITensorSource source, ScalarType dtype,
+        Device device)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(source);
+        config.Validate(source.Description);
+        // Every tensor is overwritten by strict loading: skip the random initialisation.
+        var model = new T5EncoderModel(config, new LayerFactory(dtype, device, initialise: false));
         try
         {
-            using TensorSource source = TensorSource.OpenFolder(folder);
             // encoder.embed_tokens is the same matrix as shared (tied); files keep one or both names.
-            bool hasShared = source.Contains("shared.weight");
+            bool hasShared = source.Names.Contains("shared.weight");
             ModuleWeights.Load(model, source, name => name == "encoder.embed_tokens.weight"
                 ? hasShared ? null : "shared.weight"
                 : name);

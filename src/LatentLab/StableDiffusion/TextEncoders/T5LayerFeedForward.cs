@@ -9,11 +9,11 @@ internal sealed class T5LayerFeedForward : nn.Module<Tensor, Tensor>
     private readonly T5DenseFeedForward DenseReluDense;
     private readonly T5LayerNorm layer_norm;
 
-    public T5LayerFeedForward(T5EncoderConfig config, ScalarType dtype, Device device)
+    public T5LayerFeedForward(T5EncoderConfig config, LayerFactory factory)
         : base(nameof(T5LayerFeedForward))
     {
-        DenseReluDense = new T5DenseFeedForward(config, dtype, device);
-        layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, dtype, device);
+        DenseReluDense = new T5DenseFeedForward(config, factory);
+        layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, factory);
         RegisterComponents();
     }
 

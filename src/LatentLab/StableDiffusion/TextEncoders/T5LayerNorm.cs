@@ -13,9 +13,9 @@ internal sealed class T5LayerNorm : nn.Module<Tensor, Tensor>
     private readonly Parameter weight;
     private readonly double _eps;
 
-    public T5LayerNorm(long dimension, double eps, ScalarType dtype, Device device) : base(nameof(T5LayerNorm))
+    public T5LayerNorm(long dimension, double eps, LayerFactory factory) : base(nameof(T5LayerNorm))
     {
-        weight = new Parameter(ones(dimension, dtype, device), requires_grad: false);
+        weight = factory.Ones(dimension);
         _eps = eps;
         RegisterComponents();
     }

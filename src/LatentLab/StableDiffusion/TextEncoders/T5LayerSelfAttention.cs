@@ -9,11 +9,11 @@ internal sealed class T5LayerSelfAttention : nn.Module<Tensor, Tensor, Tensor>
     private readonly T5Attention SelfAttention;
     private readonly T5LayerNorm layer_norm;
 
-    public T5LayerSelfAttention(T5EncoderConfig config, bool hasRelativeAttentionBias, ScalarType dtype, Device device)
+    public T5LayerSelfAttention(T5EncoderConfig config, bool hasRelativeAttentionBias, LayerFactory factory)
         : base(nameof(T5LayerSelfAttention))
     {
-        SelfAttention = new T5Attention(config, hasRelativeAttentionBias, dtype, device);
-        layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, dtype, device);
+        SelfAttention = new T5Attention(config, hasRelativeAttentionBias, factory);
+        layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, factory);
         RegisterComponents();
     }
 

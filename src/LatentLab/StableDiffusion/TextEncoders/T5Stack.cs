@@ -10,11 +10,11 @@ internal sealed class T5Stack : nn.Module
     private readonly ModuleList<T5Block> block;
     private readonly T5LayerNorm final_layer_norm;
 
-    public T5Stack(T5EncoderConfig config, ScalarType dtype, Device device) : base(nameof(T5Stack))
+    public T5Stack(T5EncoderConfig config, LayerFactory factory) : base(nameof(T5Stack))
     {
         block = new ModuleList<T5Block>();
-        for (int i = 0; i < config.NumLayers; i++) block.Add(new T5Block(config, i == 0, dtype, device));
-        final_layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, dtype, device);
+        for (int i = 0; i < config.NumLayers; i++) block.Add(new T5Block(config, i == 0, factory));
+        final_layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, factory);
         RegisterComponents();
     }
 

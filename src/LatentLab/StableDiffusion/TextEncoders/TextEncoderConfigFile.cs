@@ -2,7 +2,9 @@ using System.Text.Json;
 
 namespace LatentLab.StableDiffusion.TextEncoders;
 
-/// <summary>Reads a transformers <c>config.json</c> into a config record, with one-line errors naming the file.</summary>
+/// <summary>
+/// Reads a transformers <c>config.json</c> into a config record, with one-line errors naming the file.
+/// </summary>
 internal static class TextEncoderConfigFile
 {
     private static readonly JsonSerializerOptions Options = new()
@@ -27,7 +29,9 @@ internal static class TextEncoderConfigFile
         }
     }
 
-    /// <summary>Checks that the config's <c>architectures</c> (when present) names one of the supported classes.</summary>
+    /// <summary>
+    /// Checks that the config's <c>architectures</c> (when present) names one of the supported classes.
+    /// </summary>
     /// <exception cref="NotSupportedException">It names only other classes.</exception>
     public static void RequireArchitecture(string path, IReadOnlyList<string>? architectures,
         IReadOnlyList<string> supported)

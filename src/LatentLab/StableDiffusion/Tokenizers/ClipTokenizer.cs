@@ -10,11 +10,11 @@ namespace LatentLab.StableDiffusion.Tokenizers;
 /// <c>merges.txt</c>, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c>).
 /// </summary>
 /// <remarks>
-/// Text is cleaned as CLIP does (Unicode NFC, runs of whitespace become one space, trimmed, lower-cased), split
-/// into words, letters runs, single digits and punctuation runs, and each piece is encoded byte-level with
-/// <c>&lt;/w&gt;</c> marking its end; the BPE merges themselves run in Microsoft.ML.Tokenizers, which reproduces
-/// transformers' ids on the reference strings. Added tokens of the config are matched whole before that: this is
-/// how Stable Diffusion 3's second tokenizer turns a literal <c>!</c> into its pad id.
+/// Text is cleaned as CLIP does (Unicode NFC, runs of whitespace become one space, trimmed, lower-cased), split into
+/// contractions, runs of letters, single digits and runs of other characters, and each piece is encoded byte-level
+/// with <c>&lt;/w&gt;</c> marking its end; the BPE merges themselves run in Microsoft.ML.Tokenizers, which
+/// reproduces transformers' ids on the reference strings. Added tokens of the config are matched whole before that:
+/// this is how Stable Diffusion 3's second tokenizer turns a literal <c>!</c> into its pad id.
 /// Output: start token, at most <see cref="MaxLength"/> - 2 text tokens, end token, then pad tokens.
 /// </remarks>
 public sealed partial class ClipTokenizer
@@ -50,7 +50,9 @@ public sealed partial class ClipTokenizer
 
     /// <summary>Loads the tokenizer from a folder.</summary>
     /// <exception cref="FileNotFoundException">vocab.json or merges.txt is missing.</exception>
-    /// <exception cref="InvalidDataException">A file cannot be read, or names an unsupported tokenizer class.</exception>
+    /// <exception cref="InvalidDataException">
+    /// A file cannot be read, or names an unsupported tokenizer class.
+    /// </exception>
     public static ClipTokenizer Load(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);

@@ -102,7 +102,7 @@ internal sealed class SentencePieceModelFile
         }
     }
 
-    /// <summary>One protocol-buffers field: a number with either a scalar value or a length-delimited payload.</summary>
+    /// <summary>One protocol-buffers field: a number with a scalar value or a length-delimited payload.</summary>
     private readonly record struct Field(int Number, ulong Value, ReadOnlyMemory<byte> Bytes);
 
     private static List<Field> Fields(ReadOnlyMemory<byte> memory)
@@ -125,7 +125,10 @@ internal sealed class SentencePieceModelFile
                     break;
                 case 2:
                     int length = checked((int)ReadVarint(span, ref position));
-                    if (length < 0 || length > span.Length - position) throw new ArgumentException("length out of range");
+                    if (length < 0 || length > span.Length - position)
+                    {
+                        throw new ArgumentException("length out of range");
+                    }
                     fields.Add(new Field(number, 0, memory.Slice(position, length)));
                     position += length;
                     break;

@@ -34,7 +34,9 @@ public sealed class T5Tokenizer
 
     /// <summary>Loads the tokenizer from a folder holding <c>spiece.model</c>.</summary>
     /// <exception cref="FileNotFoundException">spiece.model is missing.</exception>
-    /// <exception cref="InvalidDataException">The model is malformed, not a unigram model, or lacks a token.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The model is malformed, not a unigram model, or lacks a token.
+    /// </exception>
     public static T5Tokenizer Load(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);

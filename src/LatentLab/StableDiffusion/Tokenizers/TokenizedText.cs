@@ -12,7 +12,7 @@ public sealed class TokenizedText
     private readonly long[] _attentionMask;
 
     /// <param name="inputIds">Token ids, already padded to the fixed length.</param>
-    /// <param name="attentionMask">1 for real tokens, 0 for padding; same length as <paramref name="inputIds"/>.</param>
+    /// <param name="attentionMask">1 for real tokens, 0 for padding; as long as <paramref name="inputIds"/>.</param>
     /// <param name="droppedTokenCount">How many tokens of the text did not fit and were cut off.</param>
     public TokenizedText(long[] inputIds, long[] attentionMask, int droppedTokenCount)
     {

@@ -66,7 +66,10 @@ internal sealed class TokenizerConfigFile
             using JsonDocument added = Parse(addedPath);
             foreach (JsonProperty entry in added.RootElement.EnumerateObject())
             {
-                if (entry.Value.ValueKind == JsonValueKind.Number) file.AddedTokens[entry.Name] = entry.Value.GetInt32();
+                if (entry.Value.ValueKind == JsonValueKind.Number)
+                {
+                    file.AddedTokens[entry.Name] = entry.Value.GetInt32();
+                }
             }
         }
 

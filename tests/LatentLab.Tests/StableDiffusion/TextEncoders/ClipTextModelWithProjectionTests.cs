@@ -79,6 +79,37 @@ public class ClipTextModelWithProjectionTests
     }
 
     [Fact]
+    public void Position_ids_buffer_of_older_checkpoints_is_ignored()
+    {
+        string folder = Directory.CreateTempSubdirectory("latentlab-clip-position-ids-").FullName;
+        try
+        {
+            string source = Path.Combine(TextGoldens.ModelFolder, "text_encoder");
+            File.Copy(Path.Combine(source, "config.json"), Path.Combine(folder, "config.json"));
+            using (SafeTensorsFile original = SafeTensorsFile.Open(Path.Combine(source, "model.safetensors")))
+            {
+                var tensors = original.Tensors.Keys.ToDictionary(name => name, name => original.ReadTensor(name));
+                tensors["text_model.embeddings.position_ids"] = torch.arange(77).unsqueeze(0);
+                SafeTensorsWriter.Save(Path.Combine(folder, "model.safetensors"), tensors);
+                foreach (torch.Tensor tensor in tensors.Values) tensor.Dispose();
+            }
+            using var model = ClipTextModelWithProjection.Load(folder, torch.float32, torch.CPU);
+            using torch.Tensor inputIds = TextGoldens.Tensor("text_encoder.input_ids");
+
+            using (torch.no_grad())
+            using (ClipTextOutput output = model.forward(inputIds))
+            {
+                using torch.Tensor embeds = TextGoldens.Tensor("text_encoder.text_embeds");
+                TensorAssert.Close(embeds, output.TextEmbeds, 1e-5, 1e-4);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Unknown_activation_is_an_error_listing_the_supported_ones()
     {
         var config = new ClipTextConfig { HiddenAct = "mish" };

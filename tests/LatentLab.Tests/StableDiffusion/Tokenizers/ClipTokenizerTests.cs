@@ -73,6 +73,19 @@ public class ClipTokenizerTests
     }
 
     [Fact]
+    public void Any_unicode_text_encodes_byte_by_byte_without_unknown_tokens()
+    {
+        ClipTokenizer tokenizer = ClipTokenizer.Load(Path.Combine(TextGoldens.ModelFolder, "tokenizer"));
+
+        // "é" is two UTF-8 bytes, "東" three, "😀" four: each byte has a token of its own in CLIP's vocabulary.
+        TokenizedText encoded = tokenizer.Encode("é 東 😀");
+
+        int length = encoded.AttentionMask.Count(value => value == 1);
+        Assert.Equal(2 + 2 + 3 + 4, length);
+        Assert.All(encoded.InputIds.Skip(1).Take(length - 2), id => Assert.InRange(id, 0, 511));
+    }
+
+    [Fact]
     public void Whitespace_and_case_do_not_change_the_ids()
     {
         ClipTokenizer tokenizer = ClipTokenizer.Load(Path.Combine(TextGoldens.ModelFolder, "tokenizer"));
