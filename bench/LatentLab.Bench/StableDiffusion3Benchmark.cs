@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace LatentLab.Bench;
 
 /// <summary>
-/// <c>sd3 [--dtype bf16|f32|both] [--steps 2] [--size 512] [--layers 24] [--no-vae]</c>: SD3 Medium's transformer
+/// <c>sd3 [--dtype bf16|f32|both] [--steps 2] [--size 512] [--layers 24] [--no-vae] [--no-transformer]</c>: SD3 Medium's transformer
 /// and VAE decoder built from bench/configs/sd3-medium with random weights (speed does not depend on their values);
 /// seconds per denoising step at SIZE x SIZE with guidance (batch 2, 333 text tokens), seconds per VAE decode,
 /// resident memory, and the achieved rate against this CPU's peak.
@@ -25,6 +25,7 @@ public static class StableDiffusion3Benchmark
         int size = int.Parse(Option(args, "--size", "512"), CultureInfo.InvariantCulture);
         int? layers = Option(args, "--layers", "") is { Length: > 0 } given ? int.Parse(given, CultureInfo.InvariantCulture) : null;
         bool vae = !args.Contains("--no-vae");
+        bool transformer = !args.Contains("--no-transformer");
 
         string configs = Path.Combine(RepositoryRoot(), "bench", "configs", "sd3-medium");
         SD3TransformerConfig transformerConfig = SD3TransformerConfig.Load(Path.Combine(configs, "transformer", "config.json"));
@@ -52,7 +53,7 @@ public static class StableDiffusion3Benchmark
         foreach (ScalarType dtype in types)
         {
             double rate = dtype == ScalarType.BFloat16 ? peak.BFloat16GFlops : peak.Float32GFlops;
-            MeasureTransformer(transformerConfig, dtype, latent, steps, stepFlops, rate);
+            if (transformer) MeasureTransformer(transformerConfig, dtype, latent, steps, stepFlops, rate);
             if (vae) MeasureVae(vaeConfig, dtype, latent, decodeFlops, rate);
         }
         return Task.FromResult(0);

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Help;
-using System.CommandLine.Parsing;
 using LatentLab.Cli.Infrastructure;
 
 namespace LatentLab.Cli;
@@ -19,11 +18,11 @@ public static class Program
         // Parse errors become one line plus a pointer to --help, rather than the whole help text.
         if (parsed.Errors.Count > 0)
         {
-            // An unknown command also leaves the root without its required subcommand; the error naming the unknown
-            // token is the useful one.
-            ParseError error = parsed.Errors.FirstOrDefault(candidate => parsed.UnmatchedTokens.Any(
-                token => candidate.Message.Contains(token, StringComparison.Ordinal))) ?? parsed.Errors[0];
-            CliOutput.Error($"{error.Message.TrimEnd('.')} (see '{CommandPath(parsed)} --help').");
+            // With subcommands, an unknown word also yields "Required command was not provided"; name the word.
+            System.CommandLine.Parsing.ParseError first = parsed.Errors.FirstOrDefault(error =>
+                parsed.UnmatchedTokens.Any(token => error.Message.Contains(token, StringComparison.Ordinal)))
+                ?? parsed.Errors[0];
+            CliOutput.Error($"{first.Message.TrimEnd('.')} (see '{CommandPath(parsed)} --help').");
             return ExitCodes.Usage;
         }
         // Ctrl-C is handled by CommandRunner (finish the step, save, exit 130), not by the parser's default timeout.

@@ -56,11 +56,12 @@ internal static class GenerateCommand
             ("T5", options.UseT5 ? $"on, {options.MaxT5SequenceLength} tokens" : "off"), ("device", options.Device),
         ]);
 
-        // 2. Load, warn about truncation, encode once (T5 is released right after).
+        // 2. Load, warn about truncation, encode once; then the text encoders are freed and the transformer is read.
         using StableDiffusion3 pipeline = shared.OpenPipeline(parsed, modelFolder, options);
         WarnTruncation(pipeline, "prompt", prompt);
         WarnTruncation(pipeline, "negative prompt", negative);
         using Sd3TextEmbeddings embeddings = pipeline.EncodeText(prompt, negative);
+        pipeline.ReleaseTextEncoders(); // the prompts are encoded once; free the encoders before the transformer loads
 
         // 3. One picture at a time (seed + i), each with a bar and its own parameters.
         string modelName = Sd3CommandOptions.ModelName(modelFolder);

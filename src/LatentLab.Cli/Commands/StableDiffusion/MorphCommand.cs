@@ -65,6 +65,7 @@ internal static class MorphCommand
         GenerateCommand.WarnTruncation(pipeline, "prompt A", promptA);
         GenerateCommand.WarnTruncation(pipeline, "prompt B", promptB);
         using Sd3TextEmbeddings both = pipeline.EncodeText([promptA, promptB], [settings.Negative, settings.Negative]);
+        pipeline.ReleaseTextEncoders(); // both prompts are encoded; free the encoders before the transformer loads
         using Sd3TextEmbeddings a = PromptWalk.Select(both, 0);
         using Sd3TextEmbeddings b = PromptWalk.Select(both, 1);
         string modelName = Sd3CommandOptions.ModelName(settings.Model);

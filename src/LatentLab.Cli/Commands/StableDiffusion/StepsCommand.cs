@@ -81,6 +81,7 @@ internal static class StepsCommand
         GenerateCommand.WarnTruncation(pipeline, "prompt", prompt);
         GenerateCommand.WarnTruncation(pipeline, "negative prompt", negative);
         using Sd3TextEmbeddings embeddings = pipeline.EncodeText(prompt, negative);
+        pipeline.ReleaseTextEncoders(); // the prompts are encoded once; free the encoders before the transformer loads
         using var scope = torch.NewDisposeScope();
         var pictures = new List<torch.Tensor>();
         using (ConsoleProgress bar = ConsoleProgress.Start("steps", stepCounts.Sum()))

@@ -65,6 +65,7 @@ internal static class WalkCommand
         using StableDiffusion3 pipeline = shared.OpenPipeline(parsed, settings.Model, settings.Options);
         foreach (string prompt in prompts) GenerateCommand.WarnTruncation(pipeline, "prompt", prompt);
         using Sd3TextEmbeddings all = pipeline.EncodeText(prompts, prompts.Select(_ => settings.Negative).ToList());
+        pipeline.ReleaseTextEncoders(); // every prompt is encoded; free the encoders before the transformer loads
         var embeddings = Enumerable.Range(0, prompts.Length).Select(i => PromptWalk.Select(all, i)).ToList();
         try
         {

@@ -94,8 +94,7 @@ public sealed partial class StableDiffusion3
 
         // 2. Image side from the file's lazy views: one tensor at a time is converted and copied. As for a folder,
         // with T5 released after encoding the transformer is read only afterwards (the file is opened again then).
-        bool deferTransformer = options.UseT5 && options.ReleaseT5AfterEncoding &&
-                                (file.HasT5 || Directory.Exists(Path.Combine(componentsFolder, "text_encoder_3")));
+        bool deferTransformer = options.ReleaseT5AfterEncoding;
         SD3Transformer2DModel LoadTransformer()
         {
             using Sd3SingleFile reopened = Sd3SingleFile.Open(checkpointPath);

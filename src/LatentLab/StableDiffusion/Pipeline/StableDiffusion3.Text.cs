@@ -8,6 +8,7 @@ namespace LatentLab.StableDiffusion.Pipeline;
 public sealed partial class StableDiffusion3
 {
     private Sd3TextEncoder? _textEncoder;
+    private bool _textEncodersReleased;
 
     /// <summary>Whether the T5 encoder is loaded (off by option, absent from the folder, or released: false).</summary>
     public bool HasT5 => _textEncoder?.HasT5 ?? false;
@@ -30,9 +31,8 @@ public sealed partial class StableDiffusion3
         options ??= new StableDiffusion3Options();
         // With T5 released after encoding, the transformer is read only after that, so the two largest components
         // (about 9.5 and 4 GB in bfloat16 for SD3 Medium) are never in memory together.
-        bool deferTransformer = options.UseT5 && options.ReleaseT5AfterEncoding &&
-                                Directory.Exists(Path.Combine(modelFolder, "text_encoder_3"));
-        StableDiffusion3 pipeline = LoadImageSide(modelFolder, options, loggerFactory, deferTransformer);
+        StableDiffusion3 pipeline = LoadImageSide(modelFolder, options, loggerFactory,
+            deferTransformer: options.ReleaseT5AfterEncoding);
         try
         {
             pipeline._textEncoder = Sd3TextEncoder.Load(modelFolder,
@@ -59,8 +59,9 @@ public sealed partial class StableDiffusion3
     {
         ArgumentNullException.ThrowIfNull(prompts);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        Sd3TextEncoder encoder = _textEncoder
-            ?? throw new InvalidOperationException("this pipeline was loaded without its text encoders; use Load");
+        Sd3TextEncoder encoder = _textEncoder ?? throw new InvalidOperationException(_textEncodersReleased
+            ? "the text encoders were released (ReleaseTextEncoders); encode prompts before releasing them"
+            : "this pipeline was loaded without its text encoders; use Load");
         if (prompts.Count == 0) throw new ArgumentException("at least one prompt is needed", nameof(prompts));
         IReadOnlyList<string> negatives = negativePrompts ?? Enumerable.Repeat("", prompts.Count).ToList();
         if (negatives.Count != prompts.Count)
@@ -90,6 +91,18 @@ public sealed partial class StableDiffusion3
 
     /// <summary>Frees the T5 encoder now; later prompts get zeros for T5's part of the embedding.</summary>
     public void ReleaseT5() => _textEncoder?.ReleaseT5();
+
+    /// <summary>
+    /// Frees all text encoders (about 1.6 GB for the two CLIPs in bfloat16, plus T5 if still loaded) once the
+    /// prompts are encoded; <see cref="EncodeText(string, string)"/> is unavailable afterwards.
+    /// </summary>
+    public void ReleaseTextEncoders()
+    {
+        if (_textEncoder is null) return;
+        _textEncoder.Dispose();
+        _textEncoder = null;
+        _textEncodersReleased = true;
+    }
 
     /// <summary>Text to images: encode, denoise <paramref name="numSteps"/> times, decode.</summary>
     /// <param name="prompts">One image per prompt.</param>

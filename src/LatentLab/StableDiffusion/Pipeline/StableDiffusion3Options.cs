@@ -9,8 +9,9 @@ namespace LatentLab.StableDiffusion.Pipeline;
 /// <param name="UseT5">Load the T5 text encoder if the folder has one (default true). Off saves about 9 GB in
 /// bfloat16; the T5 part of the prompt embedding is then zeros, as in the reference.</param>
 /// <param name="MaxT5SequenceLength">T5 tokens per prompt, 1 to 512. Default 256, the reference's.</param>
-/// <param name="ReleaseT5AfterEncoding">Free T5 after the first <see cref="StableDiffusion3.EncodeText(string, string)"/>, so
-/// denoising runs without it in memory; later encodings then have zeros for T5. Default false.</param>
+/// <param name="ReleaseT5AfterEncoding">Free T5 after the first <see cref="StableDiffusion3.EncodeText(string, string)"/>
+/// and read the transformer's weights only when denoising starts, so the two are never in memory together; later
+/// encodings then have zeros for T5. Default false.</param>
 public sealed record StableDiffusion3Options(
     ScalarType DType = ScalarType.BFloat16,
     string Device = "cpu",

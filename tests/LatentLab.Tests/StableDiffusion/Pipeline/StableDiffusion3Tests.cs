@@ -64,6 +64,20 @@ public class StableDiffusion3Tests
     }
 
     [Fact]
+    public void After_releasing_the_text_encoders_denoising_still_works_and_encoding_is_a_clear_error()
+    {
+        using StableDiffusion3 pipeline = LoadTiny(useT5: false, releaseT5: true);
+        using Sd3TextEmbeddings embeddings = pipeline.EncodeText(Prompt, "");
+        pipeline.ReleaseTextEncoders();
+        Assert.False(pipeline.IsTransformerLoaded);
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => pipeline.EncodeText("a", ""));
+        Assert.Contains("released", error.Message, StringComparison.Ordinal);
+        using Sd3GenerationResult result = pipeline.GenerateFromEmbeddings(embeddings, 1, 7.0, seed: 0, width: 32,
+            height: 32);
+        Assert.Equal([1L, 3, 32, 32], result.Images.shape);
+    }
+
+    [Fact]
     public void A_negative_prompt_count_that_does_not_match_is_rejected()
     {
         using StableDiffusion3 pipeline = LoadTiny();
