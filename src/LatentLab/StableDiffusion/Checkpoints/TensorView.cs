@@ -37,6 +37,9 @@ internal sealed class TensorView : ITensorSource
     /// <summary>The tensor <paramref name="from"/> of the source, as <paramref name="to"/>.</summary>
     public void Rename(string from, string to) => Add(to, _source.ShapeOf(from), () => _source.Read(from));
 
+    /// <summary>Tensor <paramref name="name"/> of another source, under the same name (fills a gap of this one).</summary>
+    public void Borrow(ITensorSource other, string name) => Add(name, other.ShapeOf(name), () => other.Read(name));
+
     /// <summary>
     /// Part <paramref name="index"/> of <paramref name="count"/> equal parts of <paramref name="from"/> along its first
     /// dimension (a fused q/k/v projection), as <paramref name="to"/>.

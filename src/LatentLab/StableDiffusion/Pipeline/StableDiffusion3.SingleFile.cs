@@ -117,10 +117,11 @@ public sealed partial class StableDiffusion3
             LogLoaded(logger, checkpointPath, options.DType, vaeDType, device);
 
             // 3. Text side: weights from the file where included, tokenizers and configs from the folder.
+            using TensorSource? folderClipL = MissingProjection(file.ClipLWeights(), componentsFolder, logger);
             pipeline._textEncoder = Sd3TextEncoder.LoadWithWeights(componentsFolder,
                 new Sd3TextEncoderOptions(options.UseT5, options.MaxT5SequenceLength), options.DType, device,
-                loggerFactory, file.ClipLWeights(), file.ClipGWeights(), options.UseT5 ? file.T5Weights() : null,
-                transformerConfig.JointAttentionDim);
+                loggerFactory, WithProjection(file.ClipLWeights(), folderClipL), file.ClipGWeights(),
+                options.UseT5 ? file.T5Weights() : null, transformerConfig.JointAttentionDim);
             return pipeline;
         }
         catch
@@ -129,6 +130,34 @@ public sealed partial class StableDiffusion3
             else transformer?.Dispose();
             throw;
         }
+    }
+
+    private const string TextProjection = "text_projection.weight";
+
+    /// <summary>
+    /// Some of Stability's files include CLIP-L without its <c>text_projection</c>; the folder's CLIP-L weights then
+    /// supply it (opened here, or null when the file has it or includes no CLIP-L).
+    /// </summary>
+    private static TensorSource? MissingProjection(ITensorSource? clipL, string componentsFolder, ILogger logger)
+    {
+        if (clipL is null || clipL.Names.Contains(TextProjection)) return null;
+        string folder = Path.Combine(componentsFolder, "text_encoder");
+        if (!Directory.Exists(folder) || Directory.GetFiles(folder, "*.safetensors").Length == 0)
+        {
+            throw new InvalidDataException(
+                $"{clipL.Description}: CLIP-L has no {TextProjection}, and {folder} has no weights to take it from.");
+        }
+        LogProjectionFromFolder(logger, folder);
+        return TensorSource.OpenFolder(folder);
+    }
+
+    private static ITensorSource? WithProjection(ITensorSource? clipL, TensorSource? folderClipL)
+    {
+        if (clipL is null || folderClipL is null) return clipL;
+        var patched = new TensorView(clipL, clipL.Description);
+        foreach (string name in clipL.Names) patched.Rename(name, name);
+        patched.Borrow(folderClipL, TextProjection);
+        return patched;
     }
 
     /// <summary>As <c>BuildAndLoad</c>, from any tensor source (a converted view of a single file).</summary>
@@ -153,4 +182,8 @@ public sealed partial class StableDiffusion3
     [LoggerMessage(EventId = 3, Level = LogLevel.Information,
         Message = "Single file: sizes from {Config}, which fits the file's tensors")]
     private static partial void LogConfigFromFolder(ILogger logger, string config);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning,
+        Message = "Single file: CLIP-L has no text_projection; taken from {Folder}")]
+    private static partial void LogProjectionFromFolder(ILogger logger, string folder);
 }

@@ -18,7 +18,7 @@ public class Sd3SingleFileTests
     }
 
     /// <summary>The tiny model as one original-layout file, with or without the text encoders.</summary>
-    internal static string WriteTinySingleFile(string folder, bool includeTextEncoders)
+    internal static string WriteTinySingleFile(string folder, bool includeTextEncoders, bool clipLProjection = true)
     {
         var tensors = new Dictionary<string, torch.Tensor>();
         foreach ((string key, torch.Tensor value) in OriginalLayout.Transformer(Component("transformer"), numLayers: 2))
@@ -33,7 +33,11 @@ public class Sd3SingleFileTests
                          ("text_encoder_3", Sd3SingleFile.T5Prefix),
                      })
             {
-                foreach ((string key, torch.Tensor value) in Component(component)) tensors.Add(prefix + key, value);
+                foreach ((string key, torch.Tensor value) in Component(component))
+                {
+                    if (clipLProjection || component != "text_encoder" || key != "text_projection.weight")
+                        tensors.Add(prefix + key, value);
+                }
             }
         }
         string path = Path.Combine(folder, includeTextEncoders ? "sd3_tiny_incl_clips_t5.safetensors" : "sd3_tiny.safetensors");
@@ -75,6 +79,24 @@ public class Sd3SingleFileTests
                 return result.Images.clone();
             }
         }
+    }
+
+    [Fact]
+    public void A_clip_l_without_its_projection_takes_it_from_the_folder()
+    {
+        string path = WriteTinySingleFile(TestPaths.NewTemporaryFolder(), includeTextEncoders: true,
+            clipLProjection: false);
+        var options = new StableDiffusion3Options(torch.ScalarType.Float32, UseT5: false);
+        using StableDiffusion3 folder = StableDiffusion3.Load(Sd3TestData.ModelFolder, options);
+        using StableDiffusion3 single = StableDiffusion3.Load(path, Sd3TestData.ModelFolder, options);
+        using Sd3TextEmbeddings expected = folder.EncodeText("a red cube", "");
+        using Sd3TextEmbeddings actual = single.EncodeText("a red cube", "");
+        TensorAssert.Equal(expected.PooledPromptEmbeds, actual.PooledPromptEmbeds);
+
+        // Without weights in the folder to take it from, the error names the missing tensor.
+        InvalidDataException error = Assert.Throws<InvalidDataException>(
+            () => StableDiffusion3.Load(path, ConfigsAndTokenizersOnly(), options));
+        Assert.Contains("text_projection.weight", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
