@@ -18,7 +18,11 @@ public static class Program
         // Parse errors become one line plus a pointer to --help, rather than the whole help text.
         if (parsed.Errors.Count > 0)
         {
-            CliOutput.Error($"{parsed.Errors[0].Message.TrimEnd('.')} (see '{CommandPath(parsed)} --help').");
+            // With subcommands, an unknown word also yields "Required command was not provided"; name the word.
+            System.CommandLine.Parsing.ParseError first = parsed.Errors.FirstOrDefault(error =>
+                parsed.UnmatchedTokens.Any(token => error.Message.Contains(token, StringComparison.Ordinal)))
+                ?? parsed.Errors[0];
+            CliOutput.Error($"{first.Message.TrimEnd('.')} (see '{CommandPath(parsed)} --help').");
             return ExitCodes.Usage;
         }
         // Ctrl-C is handled by CommandRunner (finish the step, save, exit 130), not by the parser's default timeout.
@@ -35,6 +39,7 @@ public static class Program
             new HelpOption(),
             new VersionOption(),
         };
+        foreach (Command command in Commands.StableDiffusion.StableDiffusionCommands.Create()) root.Subcommands.Add(command);
         return root;
     }
 
