@@ -11,6 +11,7 @@ public static class Program
     private static readonly Dictionary<string, (string Description, Func<string[], Task<int>> Run)> Benchmarks =
         new(StringComparer.Ordinal)
         {
+            [VaeTrainingBenchmark.Name] = (VaeTrainingBenchmark.Description, VaeTrainingBenchmark.Run),
         };
 
     public static async Task<int> Main(string[] args)
