@@ -192,6 +192,7 @@ public sealed class VaeCommandsTests : IDisposable
         Assert.Contains("done: 1 epochs", train.Out, StringComparison.Ordinal);
         Assert.Contains("epoch 1/1 loss=", train.Out, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(run, "checkpoint", "model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(run, "grid.png"))); // training ends by drawing the latent grid
         Assert.Equal(ExitCodes.Ok, eval.ExitCode);
         Assert.Contains("negative_elbo=", eval.Out, StringComparison.Ordinal);
         Assert.Contains("importance_weighted_nll=", eval.Out, StringComparison.Ordinal);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using LatentLab.Cli.Infrastructure;
 using LatentLab.Data;
+using LatentLab.Imaging;
 using LatentLab.Vae;
 using TorchSharp;
 
@@ -15,7 +16,8 @@ internal static class VaeTrainCommand
         var command = new Command("train",
             "Train the chapter's VAE (Adam 1e-3, batch 128, 30 epochs by default). A checkpoint is written to " +
             "RUN_DIR/checkpoint after every epoch; Ctrl-C finishes the current step, saves and exits, and " +
-            "--resume continues exactly where it stopped.\n\nExamples:\n" +
+            "--resume continues exactly where it stopped. A finished run draws its latent grid to " +
+            "RUN_DIR/grid.png.\n\nExamples:\n" +
             "  latentlab vae train --epochs 5\n" +
             "  latentlab vae train --data-dir /usr/share/datasets/fashion-mnist --out runs/fashion\n" +
             "  latentlab vae train --dataset mnist --split all --out runs/mnist --seed 1\n" +
@@ -136,10 +138,27 @@ internal static class VaeTrainCommand
                 return ExitCodes.Interrupted;
             }
             CliOutput.Line($"done: {result.CompletedEpochs} epochs; checkpoint {checkpoint}");
-            CliOutput.Line($"next: latentlab vae grid --model {runFolder}");
+            DrawLatentGrid(trainer.Model, runFolder, parse.GetValue(force));
+            CliOutput.Line($"next: latentlab vae scatter --model {runFolder}   (see 'latentlab vae --help')");
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Draws the chapter's latent grid into the run folder when the latent is 2-D (never replacing one).</summary>
+    private static void DrawLatentGrid(LatentLab.Vae.Vae vae, string runFolder, bool force)
+    {
+        if (vae.Config.LatentDim != 2) return;
+        string path = Path.Combine(runFolder, "grid.png");
+        if (File.Exists(path) && !force)
+        {
+            CliOutput.Warn($"{path} exists and was kept; redraw it with: latentlab vae grid --model {runFolder} --force");
+            return;
+        }
+        using torch.Tensor grid = VaeFigures.LatentGrid(vae);
+        ImageFiles.SavePng(path, grid, new Dictionary<string, string> { ["Software"] = "latentlab vae train" },
+            overwrite: true);
+        CliOutput.Line($"wrote {path} (30x30 latent grid over z in [-1, 1]^2)");
     }
 
     private static void EnsureWritableFolder(string folder)
