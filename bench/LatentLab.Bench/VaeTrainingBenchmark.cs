@@ -37,8 +37,8 @@ public static class VaeTrainingBenchmark
         ImageSet data = MnistFamily.LoadFromDirectory(folder, MnistFamily.FashionMnist, MnistSplit.Test);
         data = data.Slice(0, Math.Min(limit, data.Count));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"setup: {data.Count} images 1x28x28 from {folder}, batch {batchSize}, {epochs} epochs (first one " +
-            $"untimed), {threads} thread(s) for both; load average {LoadAverage()}"));
+            $"setup: {data.Count} images 1x28x28 from {folder}, batch {batchSize}, {epochs} epochs " +
+            $"(first one untimed), {threads} thread(s) for both; load average {LoadAverage()}"));
 
         // 1. LatentLab.
         torch.set_num_threads(threads);
@@ -53,7 +53,7 @@ public static class VaeTrainingBenchmark
             imagesPerSecond = timed.Average(epoch => epoch.ImagesPerSecond);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"latentlab: {imagesPerSecond:F0} images/s (epochs: " +
-                $"{string.Join(", ", result.History.Select(e => e.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture)))}), " +
+                $"{Join(result.History.Select(e => e.ImagesPerSecond))}), " +
                 $"peak RSS {PeakMemory.Format(PeakMemory.PeakBytes())}, RSS after each epoch " +
                 $"{string.Join(" / ", epochMemory.Select(PeakMemory.Format))}, final loss {result.History[^1].Loss:F1}"));
         }
@@ -76,9 +76,10 @@ public static class VaeTrainingBenchmark
             $"pytorch {root.GetProperty("torch").GetString()} (default threads " +
             $"{root.GetProperty("default_threads").GetInt32()}, set to {root.GetProperty("threads").GetInt32()}): " +
             $"{referenceRate:F0} images/s (epochs: " +
-            $"{string.Join(", ", root.GetProperty("epoch_images_per_second").EnumerateArray().Select(e => e.GetDouble().ToString("F0", CultureInfo.InvariantCulture)))}), " +
+            $"{Join(root.GetProperty("epoch_images_per_second").EnumerateArray().Select(e => e.GetDouble()))}), " +
             $"peak RSS {PeakMemory.Format(root.GetProperty("peak_rss_bytes").GetInt64())}, RSS after each epoch " +
-            $"{string.Join(" / ", root.GetProperty("epoch_rss_bytes").EnumerateArray().Select(e => PeakMemory.Format(e.GetInt64())))}, " +
+            $"{string.Join(" / ", root.GetProperty("epoch_rss_bytes").EnumerateArray()
+                .Select(e => PeakMemory.Format(e.GetInt64())))}, " +
             $"final loss {root.GetProperty("final_loss").GetDouble():F1}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ratio: LatentLab / PyTorch = {imagesPerSecond / referenceRate:F2}x images/s; load average " +
@@ -96,6 +97,9 @@ public static class VaeTrainingBenchmark
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private static string Join(IEnumerable<double> values) =>
+        string.Join(", ", values.Select(value => value.ToString("F0", CultureInfo.InvariantCulture)));
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 

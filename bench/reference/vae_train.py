@@ -106,7 +106,8 @@ def main():
             mean, log_var = model.encoder(batch)
             latents = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
             logits = model.decoder(latents)
-            reconstruction = F.binary_cross_entropy_with_logits(logits, batch, reduction="none").flatten(1).sum(1).mean()
+            per_pixel = F.binary_cross_entropy_with_logits(logits, batch, reduction="none")
+            reconstruction = per_pixel.flatten(1).sum(1).mean()
             kl = (-0.5 * (1 + log_var - mean.square() - log_var.exp())).mean()
             loss = reconstruction + kl
             optimizer.zero_grad()

@@ -54,7 +54,7 @@ internal sealed class AdamOptimizer : IDisposable
         }
     }
 
-    /// <summary>The moments by name: <c>exp_avg.&lt;parameter&gt;</c> and <c>exp_avg_sq.&lt;parameter&gt;</c>.</summary>
+    /// <summary>The moments by name: <c>exp_avg.NAME</c> and <c>exp_avg_sq.NAME</c> for each parameter.</summary>
     public IEnumerable<KeyValuePair<string, Tensor>> StateTensors()
     {
         foreach ((string name, _, Tensor expAvg, Tensor expAvgSq) in _slots)

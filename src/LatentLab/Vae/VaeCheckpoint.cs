@@ -115,7 +115,8 @@ public static class VaeCheckpoint
         string path = Path.Combine(directory, ConfigFile);
         if (!File.Exists(path))
         {
-            throw new InvalidDataException($"{directory} has no {ConfigFile}, so it is not a LatentLab VAE checkpoint.");
+            throw new InvalidDataException(
+                $"{directory} has no {ConfigFile}, so it is not a LatentLab VAE checkpoint.");
         }
         JsonObject json;
         try

@@ -22,7 +22,10 @@ public static class VaeFigures
                 $"a latent grid needs a 2-D latent space; this VAE has latent_dim {vae.Config.LatentDim}.");
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 2);
-        if (!(range > 0 && double.IsFinite(range))) throw new ArgumentException($"range must be positive, got {range}.");
+        if (!(range > 0 && double.IsFinite(range)))
+        {
+            throw new ArgumentException($"range must be positive, got {range}.");
+        }
 
         using var scope = NewDisposeScope();
         Tensor steps = linspace(-range, range, size, dtype: float32); // [n]

@@ -152,7 +152,7 @@ public sealed partial class VaeTrainer : IDisposable
     /// <param name="checkpointDirectory">Where to keep the checkpoint, or null for none.</param>
     /// <param name="progress">Receives a report after every step and at the end of every epoch.</param>
     /// <param name="cancellationToken">Stops the run cleanly; no exception is thrown for it.</param>
-    /// <exception cref="ArgumentException">The images do not fit the model, or differ from the resumed run's.</exception>
+    /// <exception cref="ArgumentException">Images that do not fit the model or the resumed run.</exception>
     public VaeTrainingResult Train(ImageSet data, string? checkpointDirectory,
         IProgress<VaeTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -201,7 +201,7 @@ public sealed partial class VaeTrainer : IDisposable
         return new VaeTrainingResult(true, _state.CompletedEpochs, _state.History);
     }
 
-    /// <summary>Writes a full training checkpoint (weights, config, Adam state, RNG state, progress) atomically.</summary>
+    /// <summary>Writes a training checkpoint (weights, config, Adam and RNG state, progress) atomically.</summary>
     public void SaveCheckpoint(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace LatentLab.Vae;
 
-/// <summary>Where a training run stands, saved as <c>trainer_state.json</c> so a resumed run continues exactly.</summary>
+/// <summary>Where a training run stands, saved as <c>trainer_state.json</c> so resuming is exact.</summary>
 /// <param name="Options">The options the run was started with.</param>
 /// <param name="CompletedEpochs">Epochs fully done.</param>
 /// <param name="StepInEpoch">Steps done in the next epoch (non-zero after an interruption).</param>

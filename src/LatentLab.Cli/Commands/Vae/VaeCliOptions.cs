@@ -127,7 +127,7 @@ internal static class VaeCliOptions
             : directory;
     }
 
-    /// <summary>The output path: the option's value, else <paramref name="fileName"/> in the model's run folder.</summary>
+    /// <summary>The option's value, else <paramref name="fileName"/> in the model's run folder.</summary>
     public static string OutputPath(string? option, string modelPath, string fileName) =>
         option ?? Path.Combine(RunFolder(modelPath), fileName);
 

@@ -24,7 +24,7 @@ internal static class VaeInterpolateCommand
             "Output path without extension; .gif and .png are added (default: interpolation in the run folder).");
         var fromIndex = new Option<int?>("--from") { Description = "Index of the start image in the data." };
         var toIndex = new Option<int?>("--to") { Description = "Index of the end image in the data." };
-        var fromPoint = new Option<string?>("--from-z") { Description = "Start point, e.g. -1,0.5 (instead of --from)." };
+        var fromPoint = new Option<string?>("--from-z") { Description = "Start point, e.g. -1,0.5 (or --from)." };
         var toPoint = new Option<string?>("--to-z") { Description = "End point (instead of --to)." };
         Option<int> steps = CommonOptions.AtLeast("--steps", 2, 10, "Images along the way, both ends included.");
         Option<int> scale = CommonOptions.AtLeast("--scale", 1, 4, "Enlarge the GIF frames by this factor.");

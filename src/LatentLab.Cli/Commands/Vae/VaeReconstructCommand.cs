@@ -49,7 +49,8 @@ internal static class VaeReconstructCommand
             }
             using torch.Tensor originals = images.ToTensor(first, number);
             using torch.Tensor figure = VaeFigures.ReconstructionPairs(vae, originals, parse.GetValue(columns));
-            ImageFiles.SavePng(path, figure, new Dictionary<string, string> { ["Software"] = "latentlab vae reconstruct" },
+            var text = new Dictionary<string, string> { ["Software"] = "latentlab vae reconstruct" };
+            ImageFiles.SavePng(path, figure, text,
                 overwrite: parse.GetValue(force));
             CliOutput.Line($"wrote {path} (images {first} to {first + number - 1}, originals above reconstructions)");
             return ExitCodes.Ok;

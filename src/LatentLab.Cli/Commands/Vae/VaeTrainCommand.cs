@@ -121,7 +121,8 @@ internal static class VaeTrainCommand
                     ? $"{options.Epochs} (resuming after epoch {trainer.CompletedEpochs}, step {trainer.StepInEpoch})"
                     : options.Epochs.ToString(CultureInfo.InvariantCulture)),
                 ("batch size", $"{options.BatchSize} ({stepsPerEpoch} steps per epoch)"),
-                ("optimizer", string.Create(CultureInfo.InvariantCulture, $"Adam, learning rate {options.LearningRate}")),
+                ("optimizer",
+                    string.Create(CultureInfo.InvariantCulture, $"Adam, learning rate {options.LearningRate}")),
                 ("device", $"{torchDevice}, {torch.get_num_threads()} thread(s)"),
                 ("seed", options.Seed.ToString(CultureInfo.InvariantCulture)),
                 ("output", Path.GetFullPath(runFolder)),
@@ -145,14 +146,15 @@ internal static class VaeTrainCommand
         return command;
     }
 
-    /// <summary>Draws the chapter's latent grid into the run folder when the latent is 2-D (never replacing one).</summary>
+    /// <summary>Draws the latent grid into the run folder when the latent is 2-D (never replacing one).</summary>
     private static void DrawLatentGrid(LatentLab.Vae.Vae vae, string runFolder, bool force)
     {
         if (vae.Config.LatentDim != 2) return;
         string path = Path.Combine(runFolder, "grid.png");
         if (File.Exists(path) && !force)
         {
-            CliOutput.Warn($"{path} exists and was kept; redraw it with: latentlab vae grid --model {runFolder} --force");
+            CliOutput.Warn(
+                $"{path} exists and was kept; redraw it with: latentlab vae grid --model {runFolder} --force");
             return;
         }
         using torch.Tensor grid = VaeFigures.LatentGrid(vae);
@@ -194,7 +196,8 @@ internal static class VaeTrainCommand
             {
                 _bar.Complete(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {value.Epoch}/{value.Epochs} loss={value.Loss:F2} reconstruction=" +
-                    $"{value.ReconstructionLoss:F2} kl={value.KlLoss:F4} images_per_second={value.ImagesPerSecond:F0} " +
+                    $"{value.ReconstructionLoss:F2} kl={value.KlLoss:F4} " +
+                    $"images_per_second={value.ImagesPerSecond:F0} " +
                     $"time={value.Elapsed.TotalSeconds:F1}s"));
                 _bar.Dispose();
                 _bar = null;
