@@ -18,7 +18,12 @@ public static class Program
         // Parse errors become one line plus a pointer to --help, rather than the whole help text.
         if (parsed.Errors.Count > 0)
         {
-            CliOutput.Error($"{parsed.Errors[0].Message.TrimEnd('.')} (see '{CommandPath(parsed)} --help').");
+            // An unknown word also leaves its parent "without a command"; name the word, it is the real mistake.
+            System.CommandLine.Parsing.ParseError error = parsed.UnmatchedTokens.Count == 0
+                ? parsed.Errors[0]
+                : parsed.Errors.FirstOrDefault(
+                      e => e.Message.Contains(parsed.UnmatchedTokens[0], StringComparison.Ordinal)) ?? parsed.Errors[0];
+            CliOutput.Error($"{error.Message.TrimEnd('.')} (see '{CommandPath(parsed)} --help').");
             return ExitCodes.Usage;
         }
         // Ctrl-C is handled by CommandRunner (finish the step, save, exit 130), not by the parser's default timeout.
