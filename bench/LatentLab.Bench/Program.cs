@@ -12,6 +12,7 @@ public static class Program
         new(StringComparer.Ordinal)
         {
             [VaeTrainingBenchmark.Name] = (VaeTrainingBenchmark.Description, VaeTrainingBenchmark.Run),
+            ["sd3-text"] = ("SD3 text encoders at real sizes: encode speed", Sd3TextBenchmark.Run),
         };
 
     public static async Task<int> Main(string[] args)
