@@ -11,6 +11,7 @@ public static class Program
     private static readonly Dictionary<string, (string Description, Func<string[], Task<int>> Run)> Benchmarks =
         new(StringComparer.Ordinal)
         {
+            [VaeTrainingBenchmark.Name] = (VaeTrainingBenchmark.Description, VaeTrainingBenchmark.Run),
             ["sd3"] = ("SD3 Medium transformer step and VAE decode, random weights, bf16/f32", StableDiffusion3Benchmark.Run),
             ["sd3-text"] = ("SD3 text encoders at real sizes: encode speed", Sd3TextBenchmark.Run),
         };

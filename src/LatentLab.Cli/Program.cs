@@ -39,6 +39,7 @@ public static class Program
             new HelpOption(),
             new VersionOption(),
         };
+        root.Subcommands.Add(Commands.Vae.VaeCommands.Create());
         foreach (Command command in Commands.StableDiffusion.StableDiffusionCommands.Create()) root.Subcommands.Add(command);
         return root;
     }

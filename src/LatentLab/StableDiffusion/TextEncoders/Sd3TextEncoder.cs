@@ -67,8 +67,17 @@ public sealed partial class Sd3TextEncoder : IDisposable
     /// <summary>Width of the pooled embedding (D_pooled): the two CLIP projection widths added.</summary>
     public int PooledWidth => _clipL.Config.ProjectionDim + _clipG.Config.ProjectionDim;
 
-    /// <summary>Number of tokens in the joint sequence: CLIP's 77 plus the T5 length.</summary>
-    public int SequenceLength => _clipLTokenizer.MaxLength + _options.MaxT5SequenceLength;
+    /// <summary>
+    /// Number of tokens in the joint sequence: CLIP's 77 plus T5's <see cref="T5PartLength"/>.
+    /// </summary>
+    public int SequenceLength => _clipLTokenizer.MaxLength + T5PartLength;
+
+    /// <summary>
+    /// Tokens in the T5 part: the configured maximum T5 length with T5, else CLIP's 77. The reference pipeline
+    /// (diffusers) sizes the zeros that stand in for T5 by the CLIP tokenizer's length, not by
+    /// max_sequence_length, and those zero tokens take part in attention, so matching it matters for the image.
+    /// </summary>
+    public int T5PartLength => HasT5 ? _options.MaxT5SequenceLength : _clipLTokenizer.MaxLength;
 
     /// <summary>Whether T5 is loaded (false when switched off, absent from the folder, or released).</summary>
     public bool HasT5 => _t5 is not null;
@@ -209,10 +218,10 @@ public sealed partial class Sd3TextEncoder : IDisposable
         Tensor clipStates = cat([clipLStates, clipGStates], -1); // [B, 77, D_L + D_G]
         clipStates = nn.functional.pad(clipStates, [0, JointWidth - clipStates.shape[2]]); // [B, 77, D_joint]
 
-        // 2. T5's last hidden state [B, T5 length, D_joint], or zeros of that shape without T5.
+        // 2. T5's last hidden state [B, T5 length, D_joint], or without T5 zeros [B, 77, D_joint] (see T5PartLength).
         Tensor t5States = _t5 is not null && _t5Tokenizer is not null
             ? EncodeT5(_t5Tokenizer, _t5, prompts)
-            : zeros(prompts.Count, _options.MaxT5SequenceLength, JointWidth, _dtype, _device);
+            : zeros(prompts.Count, T5PartLength, JointWidth, _dtype, _device);
 
         // 3. Joint sequence along the tokens, pooled along the width.
         Tensor sequence = cat([clipStates, t5States.to(clipStates.dtype)], 1); // [B, 77 + T5 length, D_joint]

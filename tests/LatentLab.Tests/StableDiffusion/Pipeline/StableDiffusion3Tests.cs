@@ -43,6 +43,7 @@ public class StableDiffusion3Tests
         Assert.False(pipeline.HasT5);
         using Sd3TextEmbeddings embeddings = pipeline.EncodeText(Prompt, "");
         using torch.Tensor t5Part = embeddings.PromptEmbeds[.., 77..];
+        Assert.Equal(77 + 77, embeddings.PromptEmbeds.shape[1]);   // the reference's 77 stand-in zero tokens
         Assert.Equal(0f, t5Part.abs().max().item<float>());
         TensorAssert.Close(Golden("encode_prompt.prompt_embeds")[.., ..77], embeddings.PromptEmbeds[.., ..77], 1e-4, 1e-4);
         TensorAssert.Close(Golden("encode_prompt.pooled_prompt_embeds"), embeddings.PooledPromptEmbeds, 1e-4, 1e-4);

@@ -32,15 +32,16 @@ public class Sd3TextEncoderTests
     }
 
     [Fact]
-    public void Without_t5_its_part_is_zeros_of_the_configured_length_and_the_clip_part_is_unchanged()
+    public void Without_t5_its_part_is_77_zero_tokens_as_in_the_reference_and_the_clip_part_is_unchanged()
     {
         using Sd3TextEncoder encoder = Load(new Sd3TextEncoderOptions(UseT5: false, MaxT5SequenceLength: 100));
 
         using Sd3PromptEmbedding embedding = encoder.Encode([TextGoldens.Prompt]);
 
         Assert.False(encoder.HasT5);
-        // Width from transformer/config.json's joint_attention_dim, 96 for the tiny model.
-        Assert.Equal([1L, 77 + 100, 96], embedding.Sequence.shape);
+        // Width from transformer/config.json's joint_attention_dim, 96 for the tiny model; length CLIP's 77, as
+        // diffusers sizes the stand-in zeros (tokenizer_max_length), whatever MaxT5SequenceLength says.
+        Assert.Equal([1L, 77 + 77, 96], embedding.Sequence.shape);
         Assert.Equal(0, embedding.Sequence[.., 77..].abs().max().item<float>());
         using torch.Tensor positive = TextGoldens.Tensor("encode_prompt.prompt_embeds");
         TensorAssert.Close(positive[.., ..77], embedding.Sequence[.., ..77], 1e-4, 1e-4, "CLIP part");
@@ -59,7 +60,8 @@ public class Sd3TextEncoderTests
         using Sd3PromptEmbedding after = encoder.Encode([TextGoldens.Prompt]);
 
         Assert.False(encoder.HasT5);
-        Assert.Equal(before.Sequence.shape, after.Sequence.shape);
+        Assert.Equal([1L, 77 + 256, 96], before.Sequence.shape);
+        Assert.Equal([1L, 77 + 77, 96], after.Sequence.shape);
         Assert.Equal(0, after.Sequence[.., 77..].abs().max().item<float>());
         TensorAssert.Equal(before.Sequence[.., ..77], after.Sequence[.., ..77], "CLIP part");
     }
@@ -80,7 +82,7 @@ public class Sd3TextEncoderTests
             using Sd3PromptEmbedding embedding = encoder.Encode([TextGoldens.Prompt]);
 
             Assert.False(encoder.HasT5);
-            Assert.Equal([1L, 333, 96], embedding.Sequence.shape);
+            Assert.Equal([1L, 77 + 77, 96], embedding.Sequence.shape);   // CLIP part + the reference's 77 zero tokens
             Assert.Equal(0, embedding.Sequence[.., 77..].abs().max().item<float>());
         }
         finally
