@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LatentLab.StableDiffusion.Checkpoints;
 using LatentLab.StableDiffusion.Tokenizers;
 using LatentLab.Weights;
 using Microsoft.Extensions.Logging;
@@ -155,13 +156,16 @@ public sealed partial class Sd3TextEncoder : IDisposable
             T5Tokenizer? t5Tokenizer = null;
             T5EncoderModel? t5 = null;
             string t5Folder = Path.Combine(modelFolder, "text_encoder_3");
-            if (options.UseT5 && Directory.Exists(t5Folder))
+            if (options.UseT5 && (Directory.Exists(t5Folder) || t5Weights is not null))
             {
                 t5Tokenizer = T5Tokenizer.Load(Component(modelFolder, "tokenizer_3"));
+                // T5 weights from a single file: sizes from text_encoder_3/config.json, else from their shapes.
+                string t5Config = Path.Combine(t5Folder, "config.json");
                 t5 = t5Weights is null
                     ? T5EncoderModel.Load(t5Folder, dtype, device)
-                    : T5EncoderModel.FromWeights(T5EncoderConfig.Load(Path.Combine(t5Folder, "config.json")), t5Weights, dtype,
-                        device);
+                    : T5EncoderModel.FromWeights(
+                        File.Exists(t5Config) ? T5EncoderConfig.Load(t5Config) : T5CheckpointLayout.InferConfig(t5Weights),
+                        t5Weights, dtype, device);
                 owned.Add(t5);
             }
             else if (options.UseT5)

@@ -46,12 +46,13 @@ public class Sd3SingleFileTests
     }
 
     /// <summary>A copy of the tiny folder with its configs and tokenizers but no weights at all.</summary>
-    private static string ConfigsAndTokenizersOnly()
+    private static string ConfigsAndTokenizersOnly(bool withT5Config = true)
     {
         string target = TestPaths.NewTemporaryFolder();
         foreach (string file in Directory.GetFiles(Sd3TestData.ModelFolder, "*", SearchOption.AllDirectories))
         {
             if (file.EndsWith(".safetensors", StringComparison.Ordinal)) continue;
+            if (!withT5Config && file.Contains("text_encoder_3", StringComparison.Ordinal)) continue;
             string copy = Path.Combine(target, Path.GetRelativePath(Sd3TestData.ModelFolder, file));
             Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
             File.Copy(file, copy);
@@ -79,6 +80,19 @@ public class Sd3SingleFileTests
                 return result.Images.clone();
             }
         }
+    }
+
+    [Fact]
+    public void The_file_s_T5_is_used_with_its_sizes_read_from_the_shapes_when_the_folder_has_no_text_encoder_3()
+    {
+        string path = WriteTinySingleFile(TestPaths.NewTemporaryFolder(), includeTextEncoders: true);
+        var options = new StableDiffusion3Options(torch.ScalarType.Float32);
+        using StableDiffusion3 folder = StableDiffusion3.Load(Sd3TestData.ModelFolder, options);
+        using StableDiffusion3 single = StableDiffusion3.Load(path, ConfigsAndTokenizersOnly(withT5Config: false), options);
+        Assert.True(single.HasT5);
+        using Sd3TextEmbeddings expected = folder.EncodeText("a red cube", "");
+        using Sd3TextEmbeddings actual = single.EncodeText("a red cube", "");
+        TensorAssert.Close(expected.PromptEmbeds, actual.PromptEmbeds, 1e-6, 1e-6);
     }
 
     [Fact]
