@@ -17,15 +17,19 @@ public sealed class DiffusionOptimizer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         _model = model;
+        Parameters = model.Network.parameters().ToArray();
         DiffusionConfig config = model.Config;
         LearningRates = new InverseTimeDecay(config.LearningRate, config.DecaySteps, config.DecayRate);
-        AdamW = new KerasAdamW(model.Network.parameters(), config.Beta1, config.Beta2, config.AdamEpsilon,
+        AdamW = new KerasAdamW(Parameters, config.Beta1, config.Beta2, config.AdamEpsilon,
             config.WeightDecay);
         Average = config.UseEma
-            ? new WeightAverage(model.Network.parameters(), config.EmaMomentum, config.EmaOverwriteFrequency)
+            ? new WeightAverage(Parameters, config.EmaMomentum, config.EmaOverwriteFrequency)
             : null;
         Generator = new Generator((ulong)seed);
     }
+
+    /// <summary>The trained parameters, in the order of the moments and averages.</summary>
+    public IReadOnlyList<TorchSharp.Modules.Parameter> Parameters { get; }
 
     /// <summary>The learning-rate schedule.</summary>
     public InverseTimeDecay LearningRates { get; }
