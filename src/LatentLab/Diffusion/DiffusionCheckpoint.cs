@@ -150,6 +150,24 @@ public static class DiffusionCheckpoint
         }
     }
 
+    /// <summary>Reads the training state of a run's checkpoint.</summary>
+    /// <exception cref="InvalidDataException">No checkpoint, or an unreadable one; the message names the file.</exception>
+    public static DiffusionTrainingState ReadState(string runDirectory)
+    {
+        string statePath = Path.Combine(runDirectory, CheckpointFolder, StateFile);
+        if (!File.Exists(statePath))
+            throw new InvalidDataException($"{runDirectory}: no checkpoint to resume ({statePath} is missing).");
+        try
+        {
+            return JsonSerializer.Deserialize<DiffusionTrainingState>(File.ReadAllText(statePath), JsonOptions)
+                   ?? throw new InvalidDataException($"{statePath}: empty training state.");
+        }
+        catch (JsonException error)
+        {
+            throw new InvalidDataException($"{statePath}: not a diffusion training state ({error.Message})", error);
+        }
+    }
+
     /// <summary>
     /// Restores a run's checkpoint into <paramref name="model"/> and <paramref name="optimizer"/> (built from the same
     /// config) and returns its state.
@@ -159,17 +177,7 @@ public static class DiffusionCheckpoint
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
         string folder = Path.Combine(runDirectory, CheckpointFolder);
-        string statePath = Path.Combine(folder, StateFile);
-        DiffusionTrainingState state;
-        try
-        {
-            state = JsonSerializer.Deserialize<DiffusionTrainingState>(File.ReadAllText(statePath), JsonOptions)
-                    ?? throw new InvalidDataException($"{statePath}: empty training state.");
-        }
-        catch (JsonException error)
-        {
-            throw new InvalidDataException($"{statePath}: not a diffusion training state ({error.Message})", error);
-        }
+        DiffusionTrainingState state = ReadState(runDirectory);
 
         string weightsPath = Path.Combine(folder, ModelFile);
         using (TensorSource weights = TensorSource.OpenFile(weightsPath))
