@@ -40,6 +40,7 @@ public static class ModuleWeights
                 long[] shape = source.Info(name).Shape;
                 if (!shape.SequenceEqual(destination.shape))
                 {
+                    loaded.Add(target);   // present, just wrong: reported as mis-shaped, not also as missing
                     misshaped.Add($"{target} (file [{string.Join(", ", shape)}], " +
                                   $"model [{string.Join(", ", destination.shape)}])");
                     continue;
