@@ -105,6 +105,9 @@ public static partial class ImageFolderDataset
         return result;
     }
 
+    /// <summary>Forgets the images kept in memory (the cache files stay).</summary>
+    public static void ClearMemoryCache() => MemoryCache.Clear();
+
     /// <summary>The image files below <paramref name="directory"/>, by extension, sorted by ordinal path.</summary>
     public static List<string> FindImages(string directory)
     {
@@ -151,11 +154,13 @@ public static partial class ImageFolderDataset
         using var output = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         using (var canvas = new SKCanvas(output))
         using (SKImage image = SKImage.FromBitmap(decoded))
+        using (SKImage crop = image.Subset(SKRectI.Create(left, top, cropWidth, cropHeight)))
         using (var paint = new SKPaint())
         {
+            // Drawing the cropped subset (not a source rectangle of the whole) keeps the filter from reading
+            // pixels outside the crop.
             canvas.Clear(background);
-            canvas.DrawImage(image, SKRect.Create(left, top, cropWidth, cropHeight), SKRect.Create(0, 0, width, height),
-                sampling, paint);
+            canvas.DrawImage(crop, SKRect.Create(0, 0, width, height), sampling, paint);
         }
 
         // The background is opaque, so every output pixel is: premultiplied equals plain RGB.

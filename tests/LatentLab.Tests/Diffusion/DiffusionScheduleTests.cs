@@ -1,5 +1,4 @@
 using LatentLab.Diffusion;
-using LatentLab.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,7 +23,7 @@ public class DiffusionScheduleTests
     [Fact]
     public void Tensor_rates_square_sum_to_one_and_match_scalar_rates()
     {
-        TorchRuntime.EnsureLoaded();
+        TinyDiffusion.Prepare();
         var schedule = new DiffusionSchedule();
         using Tensor times = linspace(0, 1, 101, dtype: float64);
         (Tensor noiseRates, Tensor signalRates) = schedule.Rates(times);

@@ -1,5 +1,4 @@
 using LatentLab.Diffusion;
-using LatentLab.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -21,7 +20,7 @@ public class OptimizerFormulaTests
     [Fact]
     public void AdamW_follows_the_keras_formulas_step_by_step()
     {
-        TorchRuntime.EnsureLoaded();
+        TinyDiffusion.Prepare();
         using var weight = new Parameter(tensor(new[] { 1.0f, -2.0f }));
         using var optimizer = new KerasAdamW([weight], beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0.004);
         double[] w = [1.0, -2.0], m = [0, 0], v = [0, 0];
@@ -52,7 +51,7 @@ public class OptimizerFormulaTests
     [Fact]
     public void Weight_average_follows_the_keras_formula_and_overwrites_on_schedule()
     {
-        TorchRuntime.EnsureLoaded();
+        TinyDiffusion.Prepare();
         using var weight = new Parameter(zeros(1));
         using var average = new WeightAverage([weight], momentum: 0.5, overwriteFrequency: 3);
         double expected = 0;

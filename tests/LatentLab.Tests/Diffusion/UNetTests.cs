@@ -1,5 +1,4 @@
 using LatentLab.Diffusion;
-using LatentLab.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +9,7 @@ public class UNetTests
     [Fact]
     public void Default_network_has_the_keras_parameter_count()
     {
-        TorchRuntime.EnsureLoaded();
+        TinyDiffusion.Prepare();
         manual_seed(0);
         using var network = new UNet(new DiffusionConfig());
 
@@ -33,7 +32,7 @@ public class UNetTests
     [Fact]
     public void Output_has_the_input_shape_and_is_zero_at_initialisation()
     {
-        TorchRuntime.EnsureLoaded();
+        TinyDiffusion.Prepare();
         manual_seed(1);
         var config = new DiffusionConfig { ImageSize = 16, Widths = [8, 16, 24], BlockDepth = 1 };
         using var network = new UNet(config);
@@ -47,7 +46,7 @@ public class UNetTests
     [Fact]
     public void Noise_variance_reaches_the_output()
     {
-        TorchRuntime.EnsureLoaded();
+        TinyDiffusion.Prepare();
         manual_seed(2);
         var config = new DiffusionConfig { ImageSize = 8, Channels = 1, Widths = [4, 8], BlockDepth = 1 };
         using var network = new UNet(config);
