@@ -11,6 +11,7 @@ public static class Program
     private static readonly Dictionary<string, (string Description, Func<string[], Task<int>> Run)> Benchmarks =
         new(StringComparer.Ordinal)
         {
+            ["diffusion"] = ("diffusion U-Net training and sampling images/s vs PyTorch", DiffusionBenchmark.Run),
         };
 
     public static async Task<int> Main(string[] args)

@@ -147,6 +147,15 @@ public sealed class DiffusionTrainer : IDisposable
             WriteLossCurve();
             epochs?.Report(record);
         }
+
+        // A run resumed with --epochs no larger than the epochs it had done: finish it as the last epoch would have.
+        if (!_state.Finished)
+        {
+            _optimizer.Finish();
+            _state = _state with { Finished = true };
+            Save();
+            if (_state.EpochsDone > 0) WriteSamples(_state.EpochsDone);
+        }
         return new DiffusionTrainingResult(true, false, _state);
     }
 

@@ -59,6 +59,27 @@ public class DiffusionTrainerTests
     }
 
     [Fact]
+    public void Resuming_a_run_whose_epochs_are_done_applies_the_weight_average()
+    {
+        TinyDiffusion.Prepare();
+        string folder = TestPaths.NewTemporaryFolder();
+        DiffusionTrainingOptions options = Options with { Epochs = 2, SampleRows = 0, MaxSteps = 5 };
+        using (var trainer = new DiffusionTrainer(Config, Blobs(), options, folder)) trainer.Run();
+        // Stopped right after epoch 1 of 2: the average never replaced the weights. Resume asking for 1 epoch.
+        DiffusionTrainingState stopped = DiffusionCheckpoint.ReadState(folder);
+        Assert.Equal((1, 0, false), (stopped.EpochsDone, stopped.StepsDoneInEpoch, stopped.Finished));
+
+        using var resumed = new DiffusionTrainer(Config, Blobs(), options with { Epochs = 1, MaxSteps = null }, folder,
+            resume: true);
+        float[] average = resumed.Optimizer.Average!.Averages[0].data<float>().ToArray();
+        DiffusionTrainingResult result = resumed.Run();
+
+        Assert.True(result.Completed && result.State.Finished);
+        Assert.Equal(5, result.State.Iterations);
+        Assert.Equal(average, resumed.Optimizer.Parameters[0].data<float>().ToArray());
+    }
+
+    [Fact]
     public void Saved_model_generates_what_the_trained_model_generates()
     {
         TinyDiffusion.Prepare();
