@@ -25,7 +25,7 @@ public static partial class ImageFolderDataset
         new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp" };
 
     private const string CachePrefix = ".latentlab-cache-";
-    private static readonly byte[] CacheMagic = "LLIMGC01"u8.ToArray();
+    private static readonly byte[] CacheMagic = "LLIMGC02"u8.ToArray();
     private static readonly ConcurrentDictionary<string, ImageFolderResult> MemoryCache = new(StringComparer.Ordinal);
 
     /// <summary>Loads (or takes from a cache) the images of <paramref name="request"/>.</summary>
@@ -54,6 +54,19 @@ public static partial class ImageFolderDataset
             return fromFile;
         }
 
+        // Labels from first-level subfolders, when asked.
+        string[] classNames = [];
+        int[] fileLabels = new int[files.Count];
+        if (request.LabelsFromSubfolders)
+        {
+            string?[] classOf = files.Select(file => ClassOf(directory, file)).ToArray();
+            classNames = classOf.OfType<string>().Distinct().Order(StringComparer.Ordinal).ToArray();
+            if (classNames.Length > 256)
+                throw new InvalidDataException($"{request.Directory}: {classNames.Length} class folders; at most 256 are supported.");
+            for (int i = 0; i < files.Count; i++)
+                fileLabels[i] = classOf[i] is { } name ? Array.IndexOf(classNames, name) : -1;
+        }
+
         // 2. Decode and resize every file (in parallel: decoding dominates).
         int imageBytes = 3 * request.Height * request.Width;
         var images = new byte[files.Count][];
@@ -63,6 +76,12 @@ public static partial class ImageFolderDataset
             new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
             index =>
             {
+                if (fileLabels[index] < 0)
+                {
+                    reasons[index] = $"{files[index]}: not inside a class subfolder; skipped.";
+                    progress?.Report(new ImageFolderProgress(Interlocked.Increment(ref done), files.Count));
+                    return;
+                }
                 try
                 {
                     images[index] = DecodeResized(files[index], request.Height, request.Width, request.Background,
@@ -91,14 +110,17 @@ public static partial class ImageFolderDataset
                 : $"{request.Directory}: none of the {files.Count} image files could be decoded.");
         }
         var pixels = new byte[(long)count * imageBytes];
+        byte[]? labels = request.LabelsFromSubfolders ? new byte[count] : null;
         int row = 0;
-        foreach (byte[]? image in images)
+        for (int i = 0; i < files.Count; i++)
         {
-            if (image is null) continue;
+            if (images[i] is not { } image) continue;
+            if (labels is not null) labels[row] = (byte)fileLabels[i];
             image.CopyTo(pixels, (long)row++ * imageBytes);
         }
-        var result = new ImageFolderResult(new ImageSet(pixels, count, 3, request.Height, request.Width), skipped,
-            FromCache: false);
+        var result = new ImageFolderResult(
+            new ImageSet(pixels, count, 3, request.Height, request.Width, labels, labels is null ? null : classNames),
+            skipped, FromCache: false);
 
         MemoryCache[key] = result;
         if (request.UseCacheFile) TryWriteCache(cachePath, result, logger);
@@ -200,11 +222,19 @@ public static partial class ImageFolderDataset
         }
     }
 
+    private static string? ClassOf(string directory, string file)
+    {
+        string relative = Path.GetRelativePath(directory, file);
+        int separator = relative.IndexOf(Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        return separator > 0 ? relative[..separator] : null;
+    }
+
     private static string CacheKey(string directory, List<string> files, ImageFolderRequest request)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture,
-            $"{directory}\n{request.Height}x{request.Width} bg={request.Background} max={request.MaxPixels}\n");
+            $"{directory}\n{request.Height}x{request.Width} bg={request.Background} max={request.MaxPixels} " +
+            $"labels={request.LabelsFromSubfolders}\n");
         foreach (string file in files)
         {
             var info = new FileInfo(file);
@@ -214,7 +244,8 @@ public static partial class ImageFolderDataset
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
-    // Cache file: magic, int32 count, channels, height, width, the pixels, int32 skipped, then (path, reason) pairs.
+    // Cache file: magic, int32 count, channels, height, width, the pixels, int32 skipped, (path, reason) pairs,
+    // int32 class count, the class names and (when there are classes) one label byte per image.
     private static bool TryReadCache(string path, out ImageFolderResult result)
     {
         result = null!;
@@ -232,7 +263,12 @@ public static partial class ImageFolderDataset
             int skippedCount = reader.ReadInt32();
             var skipped = new List<SkippedImage>();
             for (int i = 0; i < skippedCount; i++) skipped.Add(new SkippedImage(reader.ReadString(), reader.ReadString()));
-            result = new ImageFolderResult(new ImageSet(pixels, count, channels, height, width), skipped, FromCache: true);
+            int classCount = reader.ReadInt32();
+            string[] classNames = Enumerable.Range(0, classCount).Select(_ => reader.ReadString()).ToArray();
+            byte[]? labels = classCount > 0 ? reader.ReadBytes(count) : null;
+            if (labels is not null && labels.Length != count) return false;
+            result = new ImageFolderResult(new ImageSet(pixels, count, channels, height, width, labels,
+                labels is null ? null : classNames), skipped, FromCache: true);
             return true;
         }
         catch (Exception error) when (error is IOException or ArgumentException or UnauthorizedAccessException)
@@ -261,6 +297,10 @@ public static partial class ImageFolderDataset
                     writer.Write(skipped.Path);
                     writer.Write(skipped.Reason);
                 }
+                int classCount = images.Labels is null ? 0 : images.ClassNames.Count;
+                writer.Write(classCount);
+                foreach (string name in images.ClassNames.Take(classCount)) writer.Write(name);
+                if (classCount > 0) writer.Write(images.Labels!);
             });
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)

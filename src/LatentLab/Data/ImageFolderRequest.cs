@@ -15,6 +15,12 @@ public sealed record ImageFolderRequest(string Directory, int Height, int Width)
     public long MaxPixels { get; init; } = 100_000_000;
 
     /// <summary>
+    /// Label each image by the first-level subfolder it is in (class names sorted ordinally, label = index), like
+    /// Keras's <c>labels="inferred"</c>; images directly in <see cref="Directory"/> are then skipped. Default false.
+    /// </summary>
+    public bool LabelsFromSubfolders { get; init; }
+
+    /// <summary>
     /// Keep the resized images in a cache file beside the data, so later runs do no decoding; when the folder is not
     /// writable the images are still kept in memory for this process. Default true.
     /// </summary>

@@ -162,4 +162,28 @@ public class ImageFolderDatasetTests
         Assert.False(third.FromCache);
         Assert.Equal(2, third.Images.Count);
     }
+
+    [Fact]
+    public void Subfolders_become_labels_when_asked_and_survive_the_cache_file()
+    {
+        string folder = TestPaths.NewTemporaryFolder();
+        WriteBands(Path.Combine(folder, "tulip", "a.png"), 10, 10, [SKColors.Red], vertical: true);
+        WriteBands(Path.Combine(folder, "daisy", "b.png"), 10, 10, [SKColors.White], vertical: true);
+        WriteBands(Path.Combine(folder, "daisy", "deeper", "c.png"), 10, 10, [SKColors.White], vertical: true);
+        WriteBands(Path.Combine(folder, "loose.png"), 10, 10, [SKColors.Blue], vertical: true);
+        var request = new ImageFolderRequest(folder, 4, 4) { LabelsFromSubfolders = true };
+
+        ImageFolderDataset.ClearMemoryCache();
+        ImageFolderResult result = ImageFolderDataset.Load(request);
+        ImageFolderDataset.ClearMemoryCache();
+        ImageFolderResult cached = ImageFolderDataset.Load(request);
+
+        foreach (ImageFolderResult loaded in new[] { result, cached })
+        {
+            Assert.Equal(["daisy", "tulip"], loaded.Images.ClassNames);
+            Assert.Equal([0, 0, 1], loaded.Images.Labels); // daisy/b, daisy/deeper/c, tulip/a
+            Assert.Single(loaded.Skipped);
+        }
+        Assert.True(cached.FromCache);
+    }
 }
