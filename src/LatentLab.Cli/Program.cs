@@ -30,6 +30,7 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("LatentLab: learn latent spaces of images and sample new pictures from them.");
+        root.Subcommands.Add(Commands.Diffusion.DiffusionCommands.Create());
         return root;
     }
 
