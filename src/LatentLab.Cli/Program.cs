@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using LatentLab.Cli.Infrastructure;
 
 namespace LatentLab.Cli;
@@ -12,13 +13,16 @@ public static class Program
     /// <summary>Parses and runs <paramref name="args"/> (also used by tests, in process).</summary>
     public static async Task<int> Run(string[] args)
     {
-        RootCommand root = BuildRoot();
+        Command root = BuildRoot();
         ParseResult parsed = root.Parse(args);
         // Parse errors become one line plus a pointer to --help, rather than the whole help text.
         if (parsed.Errors.Count > 0)
         {
-            CliOutput.Error(parsed.Errors[0].Message);
-            CliOutput.Line($"Run '{CommandPath(parsed)} --help' for usage.");
+            // With subcommands, an unknown word also yields "Required command was not provided"; name the word.
+            System.CommandLine.Parsing.ParseError first = parsed.Errors.FirstOrDefault(error =>
+                parsed.UnmatchedTokens.Any(token => error.Message.Contains(token, StringComparison.Ordinal)))
+                ?? parsed.Errors[0];
+            CliOutput.Error($"{first.Message.TrimEnd('.')} (see '{CommandPath(parsed)} --help').");
             return ExitCodes.Usage;
         }
         // Ctrl-C is handled by CommandRunner (finish the step, save, exit 130), not by the parser's default timeout.
@@ -27,9 +31,16 @@ public static class Program
     }
 
     /// <summary>The command tree.</summary>
-    public static RootCommand BuildRoot()
+    public static Command BuildRoot()
     {
-        var root = new RootCommand("LatentLab: learn latent spaces of images and sample new pictures from them.");
+        // A plain Command rather than RootCommand, so help shows "latentlab" rather than the assembly name.
+        var root = new Command("latentlab", "LatentLab: learn latent spaces of images and sample new pictures from them.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
+        root.Subcommands.Add(Commands.Vae.VaeCommands.Create());
+        foreach (Command command in Commands.StableDiffusion.StableDiffusionCommands.Create()) root.Subcommands.Add(command);
         root.Subcommands.Add(Commands.Diffusion.DiffusionCommands.Create());
         return root;
     }
@@ -40,7 +51,7 @@ public static class Program
         for (System.CommandLine.Parsing.CommandResult? result = parsed.CommandResult; result != null;
              result = result.Parent as System.CommandLine.Parsing.CommandResult)
         {
-            names.Insert(0, result.Command is RootCommand ? "latentlab" : result.Command.Name);
+            names.Insert(0, result.Command.Name);
         }
         return string.Join(' ', names);
     }

@@ -52,8 +52,8 @@ public static class MnistFamily
     /// cache when <see cref="MnistRequest.Dataset"/> is set (downloading and verifying missing files), else the
     /// bundled Fashion-MNIST test split.
     /// </summary>
-    /// <exception cref="ArgumentException">Unknown dataset name, or the train split asked of the bundled data.</exception>
-    /// <exception cref="InvalidDataException">A file is broken, or images and labels disagree; names the file.</exception>
+    /// <exception cref="ArgumentException">Unknown dataset, or the train split asked of the bundled data.</exception>
+    /// <exception cref="InvalidDataException">A broken file, or images and labels that disagree.</exception>
     /// <exception cref="FileNotFoundException">A file is missing from the data directory or the bundle.</exception>
     /// <exception cref="DownloadException">A file could not be downloaded; says where to place it by hand.</exception>
     public static async Task<ImageSet> LoadAsync(MnistRequest request, FileDownloader downloader,
@@ -114,7 +114,7 @@ public static class MnistFamily
     /// Loads the Fashion-MNIST test split bundled with LatentLab (10,000 images, MIT licence).
     /// <see cref="MnistSplit.Test"/> and <see cref="MnistSplit.All"/> both give those images.
     /// </summary>
-    /// <exception cref="ArgumentException"><see cref="MnistSplit.Train"/>: the bundle has no training split.</exception>
+    /// <exception cref="ArgumentException"><see cref="MnistSplit.Train"/>: the bundle has no train split.</exception>
     /// <exception cref="FileNotFoundException">The bundled folder cannot be found.</exception>
     public static ImageSet LoadBundled(MnistSplit split)
     {

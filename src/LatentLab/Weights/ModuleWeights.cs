@@ -16,7 +16,7 @@ public static class ModuleWeights
     /// With <paramref name="strict"/>: tensors missing from the source, tensors the module does not have, or shapes
     /// that differ; the message lists the first few of each by name.
     /// </exception>
-    public static void Load(torch.nn.Module module, TensorSource source, Func<string, string?>? mapKey = null,
+    public static void Load(torch.nn.Module module, ITensorSource source, Func<string, string?>? mapKey = null,
         bool strict = true)
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -37,7 +37,7 @@ public static class ModuleWeights
                     unexpected.Add(name);
                     continue;
                 }
-                long[] shape = source.Info(name).Shape;
+                long[] shape = source.ShapeOf(name);
                 if (!shape.SequenceEqual(destination.shape))
                 {
                     loaded.Add(target);   // present, just wrong: reported as mis-shaped, not also as missing

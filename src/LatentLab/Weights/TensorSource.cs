@@ -7,7 +7,7 @@ namespace LatentLab.Weights;
 /// Named tensors spread over one or more safetensors files: a single file, or a model folder as published in the
 /// diffusers and transformers layouts (one <c>*.safetensors</c>, or shards listed by a <c>*.safetensors.index.json</c>).
 /// </summary>
-public sealed class TensorSource : IDisposable
+public sealed class TensorSource : ITensorSource, IDisposable
 {
     private readonly List<SafeTensorsFile> _files;
     private readonly Dictionary<string, SafeTensorsFile> _owners;
@@ -79,6 +79,9 @@ public sealed class TensorSource : IDisposable
 
     /// <summary>Header facts of one tensor.</summary>
     public SafeTensorInfo Info(string name) => Owner(name).Tensors[name];
+
+    /// <inheritdoc />
+    public long[] ShapeOf(string name) => Info(name).Shape;
 
     /// <summary>Whether a tensor of this name exists.</summary>
     public bool Contains(string name) => _owners.ContainsKey(name);

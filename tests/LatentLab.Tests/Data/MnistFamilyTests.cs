@@ -1,6 +1,4 @@
 using System.IO.Compression;
-using System.Net;
-using System.Net.Sockets;
 using LatentLab.Data;
 
 namespace LatentLab.Tests.Data;
@@ -141,7 +139,11 @@ public sealed class MnistFamilyTests : IDisposable
         // The real Fashion-MNIST description (addresses and SHA-256s) is fetched through a local HTTP server: the
         // handler sends every request to it, and it serves the bundled test files, which have the published hashes.
         string bundled = MnistFamily.FindBundledDirectory()!;
-        using var server = new LocalFileServer(bundled);
+        using var server = new LocalHttpServer();
+        foreach (string name in new[] { "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz" })
+        {
+            server.Add("/tensorflow/tf-keras-datasets/" + name, File.ReadAllBytes(Path.Combine(bundled, name)));
+        }
         using var client = new HttpClient(new RedirectToLocalHandler(server.Port));
         var downloader = new FileDownloader(client);
         string cache = Path.Combine(_directory, "cache");
@@ -154,18 +156,17 @@ public sealed class MnistFamilyTests : IDisposable
         Assert.Equal(10_000, first.Count);
         Assert.Equal(first.Labels, second.Labels);
         Assert.True(File.Exists(Path.Combine(cache, "fashion-mnist", "t10k-images-idx3-ubyte.gz")));
-        Assert.Equal(["/tensorflow/tf-keras-datasets/t10k-images-idx3-ubyte.gz",
-            "/tensorflow/tf-keras-datasets/t10k-labels-idx1-ubyte.gz"], server.Requests);
+        Assert.Equal(["GET /tensorflow/tf-keras-datasets/t10k-images-idx3-ubyte.gz",
+            "GET /tensorflow/tf-keras-datasets/t10k-labels-idx1-ubyte.gz"], server.Requests);
         Assert.Equal(requestsAfterFirst, server.Requests.Count); // the second load came from the cache
     }
 
     [Fact]
     public async Task A_corrupt_download_is_refused_and_says_where_to_place_the_file()
     {
-        string corrupt = Path.Combine(_directory, "corrupt");
-        Directory.CreateDirectory(corrupt);
-        File.WriteAllBytes(Path.Combine(corrupt, "t10k-images-idx3-ubyte.gz"), Gzip(Idx(new byte[784], 1, 28, 28)));
-        using var server = new LocalFileServer(corrupt);
+        using var server = new LocalHttpServer();
+        byte[] wrongFile = Gzip(Idx(new byte[784], 1, 28, 28));
+        foreach (Uri url in MnistFamily.Mnist.TestImages.Urls) server.Add(url.AbsolutePath, wrongFile);
         using var client = new HttpClient(new RedirectToLocalHandler(server.Port));
         string cache = Path.Combine(_directory, "cache");
 
@@ -176,68 +177,6 @@ public sealed class MnistFamilyTests : IDisposable
         string target = Path.Combine(cache, "mnist", "t10k-images-idx3-ubyte.gz");
         Assert.Contains($"place the file at {target}", error.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(target));
-    }
-
-    /// <summary>Serves the files of one folder on 127.0.0.1 at a free port, by file name; records request paths.</summary>
-    private sealed class LocalFileServer : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly Task _loop;
-
-        public LocalFileServer(string folder)
-        {
-            using (var probe = new TcpListener(IPAddress.Loopback, 0))
-            {
-                probe.Start();
-                Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            }
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            _listener.Start();
-            _loop = Task.Run(async () =>
-            {
-                while (_listener.IsListening)
-                {
-                    HttpListenerContext context;
-                    try
-                    {
-                        context = await _listener.GetContextAsync();
-                    }
-                    catch (HttpListenerException)
-                    {
-                        return;
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        return;
-                    }
-                    string path = context.Request.Url!.AbsolutePath;
-                    lock (Requests) Requests.Add(path);
-                    string file = Path.Combine(folder, Path.GetFileName(path));
-                    if (File.Exists(file))
-                    {
-                        byte[] body = File.ReadAllBytes(file);
-                        context.Response.ContentLength64 = body.Length;
-                        await context.Response.OutputStream.WriteAsync(body);
-                    }
-                    else
-                    {
-                        context.Response.StatusCode = 404;
-                    }
-                    context.Response.Close();
-                }
-            });
-        }
-
-        public int Port { get; }
-
-        public List<string> Requests { get; } = [];
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            _listener.Close();
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
     }
 
     /// <summary>Sends every request to the local server, keeping its path (the published host is not contacted).</summary>
