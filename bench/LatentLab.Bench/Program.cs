@@ -14,6 +14,7 @@ public static class Program
             [VaeTrainingBenchmark.Name] = (VaeTrainingBenchmark.Description, VaeTrainingBenchmark.Run),
             ["sd3"] = ("SD3 Medium transformer step and VAE decode, random weights, bf16/f32", StableDiffusion3Benchmark.Run),
             ["sd3-text"] = ("SD3 text encoders at real sizes: encode speed", Sd3TextBenchmark.Run),
+            ["diffusion"] = ("diffusion U-Net training and sampling images/s vs PyTorch", DiffusionBenchmark.Run),
         };
 
     public static async Task<int> Main(string[] args)

@@ -41,6 +41,7 @@ public static class Program
         };
         root.Subcommands.Add(Commands.Vae.VaeCommands.Create());
         foreach (Command command in Commands.StableDiffusion.StableDiffusionCommands.Create()) root.Subcommands.Add(command);
+        root.Subcommands.Add(Commands.Diffusion.DiffusionCommands.Create());
         return root;
     }
 
