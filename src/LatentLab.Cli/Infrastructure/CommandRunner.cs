@@ -14,8 +14,11 @@ public static class CommandRunner
     /// <summary>Set this environment variable to 1 to see full stack traces of unexpected errors.</summary>
     public const string DebugVariable = "LATENTLAB_DEBUG";
 
-    /// <summary>Attaches <paramref name="body"/> as the command's action.</summary>
-    public static void SetAction(this Command command, Func<ParseResult, CancellationToken, Task<int>> body)
+    /// <summary>
+    /// Attaches <paramref name="body"/> as the command's action, run through <see cref="Run"/>. (Named apart from
+    /// System.CommandLine's own <c>Command.SetAction</c>, whose instance method would otherwise silently win.)
+    /// </summary>
+    public static void SetGuardedAction(this Command command, Func<ParseResult, CancellationToken, Task<int>> body)
     {
         ArgumentNullException.ThrowIfNull(command);
         command.SetAction((ParseResult parseResult, CancellationToken _) =>

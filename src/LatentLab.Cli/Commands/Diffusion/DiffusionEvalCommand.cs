@@ -36,8 +36,7 @@ internal static class DiffusionEvalCommand
         data.AddTo(command);
         command.Options.Add(count);
         command.Options.Add(classifierEpochs);
-        // The static call: System.CommandLine's own instance SetAction would hide the error-mapping extension.
-        CommandRunner.SetAction(command, async (parse, cancellationToken) =>
+        command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             (DiffusionModel model, Device device) = sampling.LoadModel(parse);
             using (model)

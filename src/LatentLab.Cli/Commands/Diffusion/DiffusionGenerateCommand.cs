@@ -38,8 +38,7 @@ internal static class DiffusionGenerateCommand
         command.Options.Add(separate);
         command.Options.Add(output);
 
-        // The static call: System.CommandLine's own instance SetAction would hide the error-mapping extension.
-        CommandRunner.SetAction(command, (parse, cancellationToken) =>
+        command.SetGuardedAction((parse, cancellationToken) =>
         {
             string outPath = parse.GetValue(output)!;
             bool asFiles = parse.GetValue(separate);

@@ -38,8 +38,7 @@ internal static class DiffusionInterpolateCommand
         command.Options.Add(frames);
         command.Options.Add(delay);
         command.Options.Add(output);
-        // The static call: System.CommandLine's own instance SetAction would hide the error-mapping extension.
-        CommandRunner.SetAction(command, (parse, cancellationToken) =>
+        command.SetGuardedAction((parse, cancellationToken) =>
         {
             string stripPath = parse.GetValue(output)!;
             string gifPath = Path.ChangeExtension(stripPath, ".gif");

@@ -30,8 +30,7 @@ internal static class DiffusionReverseCommand
         sampling.AddTo(command);
         command.Options.Add(count);
         command.Options.Add(output);
-        // The static call: System.CommandLine's own instance SetAction would hide the error-mapping extension.
-        CommandRunner.SetAction(command, (parse, cancellationToken) =>
+        command.SetGuardedAction((parse, cancellationToken) =>
         {
             string outPath = parse.GetValue(output)!;
             sampling.EnsureWritable(parse, outPath);

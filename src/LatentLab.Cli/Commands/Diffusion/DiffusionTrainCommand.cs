@@ -82,8 +82,7 @@ internal static class DiffusionTrainCommand
             command.Options.Add(option);
         }
 
-        // The static call: System.CommandLine's own instance SetAction would hide the error-mapping extension.
-        CommandRunner.SetAction(command, async (parse, cancellationToken) =>
+        command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             TorchRuntime.EnsureLoaded();
             CommonOptions.ApplyThreads(parse.GetValue(threads));

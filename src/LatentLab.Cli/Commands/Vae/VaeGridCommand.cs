@@ -41,7 +41,7 @@ internal static class VaeGridCommand
             command.Options.Add(option);
         }
 
-        CommandRunner.SetAction(command, (parse, _) =>
+        command.SetGuardedAction((parse, _) =>
         {
             string modelPath = parse.GetValue(model)!;
             torch.Device torchDevice = VaeCliOptions.Setup(parse, device, threads);

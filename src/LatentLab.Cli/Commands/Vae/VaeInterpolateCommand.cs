@@ -41,7 +41,7 @@ internal static class VaeInterpolateCommand
             command.Options.Add(option);
         }
 
-        CommandRunner.SetAction(command, async (parse, cancellationToken) =>
+        command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             string modelPath = parse.GetValue(model)!;
             (int? fromImage, int? toImage) = (parse.GetValue(fromIndex), parse.GetValue(toIndex));

@@ -29,7 +29,7 @@ internal static class VaeSampleCommand
             command.Options.Add(option);
         }
 
-        CommandRunner.SetAction(command, (parse, _) =>
+        command.SetGuardedAction((parse, _) =>
         {
             string modelPath = parse.GetValue(model)!;
             torch.Device torchDevice = VaeCliOptions.Setup(parse, device, threads);

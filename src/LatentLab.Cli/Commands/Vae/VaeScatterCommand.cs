@@ -32,7 +32,7 @@ internal static class VaeScatterCommand
             command.Options.Add(option);
         }
 
-        CommandRunner.SetAction(command, async (parse, cancellationToken) =>
+        command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             string modelPath = parse.GetValue(model)!;
             torch.Device torchDevice = VaeCliOptions.Setup(parse, device, threads);

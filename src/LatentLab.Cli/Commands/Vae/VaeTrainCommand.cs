@@ -65,7 +65,7 @@ internal static class VaeTrainCommand
             command.Options.Add(option);
         }
 
-        CommandRunner.SetAction(command, async (parse, cancellationToken) =>
+        command.SetGuardedAction(async (parse, cancellationToken) =>
         {
             // 1. Check the output before any slow work.
             string runFolder = parse.GetValue(output)!;
