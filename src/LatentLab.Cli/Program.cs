@@ -22,7 +22,7 @@ public static class Program
             System.CommandLine.Parsing.ParseError first = parsed.Errors.FirstOrDefault(error =>
                 parsed.UnmatchedTokens.Any(token => error.Message.Contains(token, StringComparison.Ordinal)))
                 ?? parsed.Errors[0];
-            CliOutput.Error($"{first.Message.TrimEnd('.')} (see '{CommandPath(parsed)} --help').");
+            CliOutput.Error($"{Readable(first.Message).TrimEnd('.')} (see '{CommandPath(parsed)} --help').");
             return ExitCodes.Usage;
         }
         // Ctrl-C is handled by CommandRunner (finish the step, save, exit 130), not by the parser's default timeout.
@@ -44,6 +44,16 @@ public static class Program
         root.Subcommands.Add(Commands.Diffusion.DiffusionCommands.Create());
         return root;
     }
+
+    /// <summary>Parse errors name .NET types ("System.Int32"); say what a user should type instead.</summary>
+    private static string Readable(string message) => message
+        .Replace("'System.Nullable`1[System.Int32]'", "a whole number", StringComparison.Ordinal)
+        .Replace("'System.Int32'", "a whole number", StringComparison.Ordinal)
+        .Replace("'System.Int64'", "a whole number", StringComparison.Ordinal)
+        .Replace("'System.Nullable`1[System.Double]'", "a number", StringComparison.Ordinal)
+        .Replace("'System.Double'", "a number", StringComparison.Ordinal)
+        .Replace("'System.Single'", "a number", StringComparison.Ordinal)
+        .Replace("as expected type ", "as ", StringComparison.Ordinal);
 
     private static string CommandPath(ParseResult parsed)
     {

@@ -5,9 +5,12 @@ namespace LatentLab.Cli.Infrastructure;
 /// <summary>The logger factory handed to the library: single-line messages on standard error.</summary>
 public static class CliLogging
 {
-    /// <summary>Shared factory; warnings and above by default, everything with LATENTLAB_VERBOSE=1.</summary>
+    /// <summary>
+    /// Shared factory: warnings and above by default (the commands print their own progress and results),
+    /// everything with LATENTLAB_VERBOSE=1.
+    /// </summary>
     public static ILoggerFactory Factory { get; } = LoggerFactory.Create(builder => builder
-        .SetMinimumLevel(Environment.GetEnvironmentVariable("LATENTLAB_VERBOSE") == "1" ? LogLevel.Debug : LogLevel.Information)
+        .SetMinimumLevel(Environment.GetEnvironmentVariable("LATENTLAB_VERBOSE") == "1" ? LogLevel.Debug : LogLevel.Warning)
         .AddFilter("Microsoft", LogLevel.Warning)
         .AddSimpleConsole(options =>
         {

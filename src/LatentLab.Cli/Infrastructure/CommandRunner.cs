@@ -49,6 +49,16 @@ public static class CommandRunner
             CliOutput.Error("interrupted.");
             return ExitCodes.Interrupted;
         }
+        catch (System.Runtime.InteropServices.ExternalException error)
+        {
+            // libtorch's messages carry C++ frames after the first line; the first line says what went wrong.
+            string first = OneLine(error.Message.Split('\n', 2)[0]);
+            CliOutput.Error(first.Contains("allocate", StringComparison.OrdinalIgnoreCase)
+                ? $"not enough memory for this size: {first}"
+                : $"tensor library: {first}");
+            if (Environment.GetEnvironmentVariable(DebugVariable) == "1") Console.Error.WriteLine(error);
+            return ExitCodes.Failed;
+        }
         catch (Exception error) when (ExitCodeFor(error) is { } code)
         {
             CliOutput.Error(OneLine(error.Message));

@@ -28,7 +28,9 @@ public static class CommonOptions
         };
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() < 1) result.AddError("--threads must be at least 1.");
+            // More threads than this only oversubscribes the cores (and libtorch may take minutes to start them).
+            if (ParsedValue<int>(result) is < 1 or > MaxThreads)
+                result.AddError($"--threads must be between 1 and {MaxThreads}.");
         });
         return option;
     }
@@ -39,16 +41,41 @@ public static class CommonOptions
         Description = "Replace existing output files instead of refusing.",
     };
 
-    /// <summary>An integer option that must be at least <paramref name="minimum"/>.</summary>
-    public static Option<int> AtLeast(string name, int minimum, int defaultValue, string description)
+    /// <summary>Largest accepted --threads.</summary>
+    public const int MaxThreads = 256;
+
+    /// <summary>
+    /// An integer option that must be at least <paramref name="minimum"/> and at most <paramref name="maximum"/>
+    /// (limits keep an absurd value from hanging the machine or allocating terabytes).
+    /// </summary>
+    public static Option<int> AtLeast(string name, int minimum, int defaultValue, string description,
+        int maximum = int.MaxValue)
     {
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(result =>
         {
-            int value = result.GetValueOrDefault<int>();
+            if (ParsedValue<int>(result) is not { } value) return;
             if (value < minimum) result.AddError($"{name} must be at least {minimum} (got {value}).");
+            else if (value > maximum) result.AddError($"{name} must be at most {maximum} (got {value}).");
         });
         return option;
+    }
+
+    /// <summary>
+    /// The value of an option inside a validator, or null when the text did not parse: the parser reports that
+    /// itself, and asking for the value then would throw.
+    /// </summary>
+    public static T? ParsedValue<T>(System.CommandLine.Parsing.OptionResult result) where T : struct
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        try
+        {
+            return result.GetValueOrDefault<T>();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A seed to use: the given one, or a fresh one drawn from the system's generator.</summary>

@@ -32,14 +32,13 @@ public sealed class ConsoleProgress : IDisposable
         // Spectre's live display runs inside a callback; keep that callback open on a background task until Complete.
         _renderer = Task.Run(() => AnsiConsole.Progress()
             .AutoClear(true)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(),
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 20 },
                 new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .Start(context =>
             {
                 _task = context.AddTask(Markup.Escape(description), maxValue: _total);
                 _ready.Set();
                 _finished.Wait();
-                _task.Value = _task.MaxValue;
             }));
         _ready.Wait(TimeSpan.FromSeconds(5));
     }
@@ -53,7 +52,10 @@ public sealed class ConsoleProgress : IDisposable
         if (_task is { } task)
         {
             task.Value = Math.Min(done, _total);
-            task.Description = Markup.Escape(status.Length == 0 ? _description : $"{_description}  {status}");
+            string text = status.Length == 0 ? _description : $"{_description}  {status}";
+            // Beside the bar, percent, times and spinner (about 60 columns), a longer text would wrap every frame.
+            int room = Math.Max(20, AnsiConsole.Profile.Width - 60);
+            task.Description = Markup.Escape(text.Length > room ? text[..(room - 1)] + "…" : text);
             return;
         }
         if (_clock.Elapsed - _lastPlainLine < PlainInterval) return;

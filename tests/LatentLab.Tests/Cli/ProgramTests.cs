@@ -15,6 +15,47 @@ public class ProgramTests
         Assert.Contains("paint-me-a-picture", line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("vae", "train", "--epochs", "abc")]
+    [InlineData("vae", "train", "--learning-rate", "fast")]
+    [InlineData("vae", "grid", "--size", "x")]
+    [InlineData("generate", "a cat", "--steps", "1.5")]
+    public void Unparsable_numbers_are_one_line_saying_what_was_expected(params string[] args)
+    {
+        CliRunner.Result result = CliRunner.Run(args);
+
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        string line = Assert.Single(result.ErrorLines);
+        Assert.Contains($"'{args[^1]}'", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("vae", "train", "--threads", "100000")]
+    [InlineData("vae", "interpolate", "--from", "0", "--to", "1", "--steps", "100000")]
+    [InlineData("vae", "grid", "--size", "100000")]
+    public void Absurd_sizes_are_refused_before_any_work(params string[] args)
+    {
+        CliRunner.Result result = CliRunner.Run(args);
+
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        Assert.Contains("must be", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Libtorch_errors_keep_only_their_first_line()
+    {
+        // libtorch's errors surface as ExternalException, which is what TorchSharp throws for them.
+#pragma warning disable CA2201
+        (int code, string error) = await Capture(() => CommandRunner.Run(_ => throw new System.Runtime.InteropServices
+            .ExternalException("[enforce fail at alloc_cpu.cpp:127] can't allocate memory: 40000000000 bytes\nframe #0: c10::x")));
+#pragma warning restore CA2201
+
+        Assert.Equal(ExitCodes.Failed, code);
+        Assert.Equal("error: not enough memory for this size: [enforce fail at alloc_cpu.cpp:127] can't allocate " +
+                     "memory: 40000000000 bytes", error.Trim());
+    }
+
     [Fact]
     public async Task Expected_failures_become_one_line_with_their_exit_code()
     {

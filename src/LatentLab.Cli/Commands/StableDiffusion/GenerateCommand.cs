@@ -13,8 +13,8 @@ internal static class GenerateCommand
     public static Command Create()
     {
         var shared = new Sd3CommandOptions();
-        Option<int> steps = CommonOptions.AtLeast("--steps", 1, 28, "Denoising steps.");
-        Option<int> count = CommonOptions.AtLeast("--count", 1, 1, "Pictures to make; picture i uses seed + i.");
+        Option<int> steps = CommonOptions.AtLeast("--steps", 1, 28, "Denoising steps.", maximum: 1000);
+        Option<int> count = CommonOptions.AtLeast("--count", 1, 1, "Pictures to make; picture i uses seed + i.", maximum: 10_000);
         var output = new Option<string?>("--out")
         {
             Description = "PNG file to write (default sd3-SEED.png); with --count, -1, -2, ... before the extension.",

@@ -21,7 +21,7 @@ internal static class MorphCommand
         var second = new Argument<string>("prompt-b") { Description = "The prompt at t = 1." };
         var start = new Option<double>("--start") { Description = "First interpolation point.", DefaultValueFactory = _ => 0 };
         var stop = new Option<double>("--stop") { Description = "Last interpolation point.", DefaultValueFactory = _ => 1 };
-        Option<int> frames = CommonOptions.AtLeast("--frames", 1, 9, "Pictures from --start to --stop (both included).");
+        Option<int> frames = CommonOptions.AtLeast("--frames", 1, 9, "Pictures from --start to --stop (both included).", maximum: 10_000);
         var freshNoise = new Option<bool>("--fresh-noise")
         {
             Description = "Draw new noise for every frame (seed + i) instead of sharing the first frame's.",

@@ -21,8 +21,8 @@ internal static class WalkCommand
             Description = "Two or more prompts to loop through, or one with --noise-walk.",
             Arity = ArgumentArity.OneOrMore,
         };
-        Option<int> perSegment = CommonOptions.AtLeast("--frames-per-segment", 1, 8, "Frames from one prompt to the next.");
-        Option<int> noiseFrames = CommonOptions.AtLeast("--frames", 2, 16, "With --noise-walk: frames round the circle.");
+        Option<int> perSegment = CommonOptions.AtLeast("--frames-per-segment", 1, 8, "Frames from one prompt to the next.", maximum: 10_000);
+        Option<int> noiseFrames = CommonOptions.AtLeast("--frames", 2, 16, "With --noise-walk: frames round the circle.", maximum: 10_000);
         var noiseWalk = new Option<bool>("--noise-walk")
         {
             Description = "Walk the noise (seed and seed + 1 mixed by cos/sin of an angle) for one prompt.",

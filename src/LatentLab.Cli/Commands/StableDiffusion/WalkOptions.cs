@@ -6,9 +6,9 @@ namespace LatentLab.Cli.Commands.StableDiffusion;
 /// <summary>The options <c>morph</c> and <c>walk</c> add to the shared ones: steps, batch, output folder, frame delay.</summary>
 internal sealed class WalkOptions(string name)
 {
-    public Option<int> Steps { get; } = CommonOptions.AtLeast("--steps", 1, 28, "Denoising steps per frame.");
+    public Option<int> Steps { get; } = CommonOptions.AtLeast("--steps", 1, 28, "Denoising steps per frame.", maximum: 1000);
 
-    public Option<int> Batch { get; } = CommonOptions.AtLeast("--batch", 1, 4, "Frames denoised together in one batch.");
+    public Option<int> Batch { get; } = CommonOptions.AtLeast("--batch", 1, 4, "Frames denoised together in one batch.", maximum: 256);
 
     public Option<string?> Out { get; } = new("--out")
     {

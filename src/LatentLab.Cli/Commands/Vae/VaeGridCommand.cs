@@ -21,7 +21,7 @@ internal static class VaeGridCommand
             "  latentlab vae grid --model runs/fashion --size 20 --range 2 --labels --out fashion-grid.png");
         Option<string> model = VaeCliOptions.Model();
         Option<string?> output = VaeCliOptions.Out("PNG to write (default: grid.png in the run folder).");
-        Option<int> size = CommonOptions.AtLeast("--size", 2, 30, "Tiles per side.");
+        Option<int> size = CommonOptions.AtLeast("--size", 2, 30, "Tiles per side.", maximum: 200);
         var range = new Option<double>("--range")
         {
             Description = "Half-width of the latent square.",
@@ -29,7 +29,7 @@ internal static class VaeGridCommand
         };
         range.Validators.Add(result =>
         {
-            double value = result.GetValueOrDefault<double>();
+            if (CommonOptions.ParsedValue<double>(result) is not { } value) return;
             if (!(value > 0 && double.IsFinite(value))) result.AddError($"--range must be positive (got {value}).");
         });
         var labels = new Option<bool>("--labels") { Description = "Draw axes with z values around the grid." };

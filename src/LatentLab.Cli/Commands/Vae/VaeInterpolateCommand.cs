@@ -26,8 +26,8 @@ internal static class VaeInterpolateCommand
         var toIndex = new Option<int?>("--to") { Description = "Index of the end image in the data." };
         var fromPoint = new Option<string?>("--from-z") { Description = "Start point, e.g. -1,0.5 (or --from)." };
         var toPoint = new Option<string?>("--to-z") { Description = "End point (instead of --to)." };
-        Option<int> steps = CommonOptions.AtLeast("--steps", 2, 10, "Images along the way, both ends included.");
-        Option<int> scale = CommonOptions.AtLeast("--scale", 1, 4, "Enlarge the GIF frames by this factor.");
+        Option<int> steps = CommonOptions.AtLeast("--steps", 2, 10, "Images along the way, both ends included.", maximum: 1000);
+        Option<int> scale = CommonOptions.AtLeast("--scale", 1, 4, "Enlarge the GIF frames by this factor.", maximum: 32);
         Option<int> frameMs = CommonOptions.AtLeast("--frame-ms", 10, 120, "GIF frame duration in milliseconds.");
         Option<bool> force = CommonOptions.Force();
         Option<string> device = CommonOptions.Device();

@@ -22,8 +22,8 @@ internal static class VaeReconstructCommand
         VaeCliOptions.DataOptions data = VaeCliOptions.AddData(command, "test");
         Option<string?> output = VaeCliOptions.Out("PNG to write (default: reconstructions.png in the run folder).");
         Option<int> start = CommonOptions.AtLeast("--start", 0, 0, "Index of the first image.");
-        Option<int> count = CommonOptions.AtLeast("--count", 1, 10, "Images to reconstruct.");
-        Option<int> columns = CommonOptions.AtLeast("--columns", 1, 10, "Images per row.");
+        Option<int> count = CommonOptions.AtLeast("--count", 1, 10, "Images to reconstruct.", maximum: 10_000);
+        Option<int> columns = CommonOptions.AtLeast("--columns", 1, 10, "Images per row.", maximum: 1000);
         Option<bool> force = CommonOptions.Force();
         Option<string> device = CommonOptions.Device();
         Option<int> threads = CommonOptions.Threads();

@@ -18,8 +18,8 @@ internal static class VaeSampleCommand
             "  latentlab vae sample --model runs/fashion --count 100 --columns 10 --out samples.png");
         Option<string> model = VaeCliOptions.Model();
         Option<string?> output = VaeCliOptions.Out("PNG to write (default: samples.png in the run folder).");
-        Option<int> count = CommonOptions.AtLeast("--count", 1, 64, "Images to draw.");
-        Option<int> columns = CommonOptions.AtLeast("--columns", 1, 8, "Images per row.");
+        Option<int> count = CommonOptions.AtLeast("--count", 1, 64, "Images to draw.", maximum: 10_000);
+        Option<int> columns = CommonOptions.AtLeast("--columns", 1, 8, "Images per row.", maximum: 1000);
         Option<int?> seed = CommonOptions.Seed();
         Option<bool> force = CommonOptions.Force();
         Option<string> device = CommonOptions.Device();

@@ -23,9 +23,9 @@ internal static class VaeTrainCommand
             "  latentlab vae train --dataset mnist --split all --out runs/mnist --seed 1\n" +
             "  latentlab vae train --out runs/fashion --resume --epochs 40");
         VaeCliOptions.DataOptions data = VaeCliOptions.AddData(command, "all");
-        Option<int> epochs = CommonOptions.AtLeast("--epochs", 1, 30, "Epochs to train in all.");
-        Option<int> batchSize = CommonOptions.AtLeast("--batch-size", 1, 128, "Images per step.");
-        Option<int> latentDim = CommonOptions.AtLeast("--latent-dim", 1, 2, "Latent dimensions (2 can be drawn).");
+        Option<int> epochs = CommonOptions.AtLeast("--epochs", 1, 30, "Epochs to train in all.", maximum: 100_000);
+        Option<int> batchSize = CommonOptions.AtLeast("--batch-size", 1, 128, "Images per step.", maximum: 65_536);
+        Option<int> latentDim = CommonOptions.AtLeast("--latent-dim", 1, 2, "Latent dimensions (2 can be drawn).", maximum: 4096);
         var learningRate = new Option<double>("--learning-rate")
         {
             Description = "Adam's learning rate.",
@@ -33,7 +33,7 @@ internal static class VaeTrainCommand
         };
         learningRate.Validators.Add(result =>
         {
-            double value = result.GetValueOrDefault<double>();
+            if (CommonOptions.ParsedValue<double>(result) is not { } value) return;
             if (!(value > 0 && double.IsFinite(value)))
             {
                 result.AddError($"--learning-rate must be a positive number (got {value}).");
