@@ -54,6 +54,9 @@ internal static class VaeInterpolateCommand
             torch.Device torchDevice = VaeCliOptions.Setup(parse, device, threads);
             using VaeModel vae = VaeCliOptions.LoadModel(modelPath, torchDevice);
             string basePath = VaeCliOptions.OutputPath(parse.GetValue(output), modelPath, "interpolation");
+            // "--out walk.gif" means the pair walk.gif + walk.png, not walk.gif.gif.
+            if (Path.GetExtension(basePath).ToUpperInvariant() is ".GIF" or ".PNG")
+                basePath = Path.ChangeExtension(basePath, null);
             (string gifPath, string pngPath) = (basePath + ".gif", basePath + ".png");
             ImageFiles.EnsureWritable(gifPath, parse.GetValue(force));
             ImageFiles.EnsureWritable(pngPath, parse.GetValue(force));
