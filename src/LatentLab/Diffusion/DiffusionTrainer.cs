@@ -71,6 +71,9 @@ public sealed class DiffusionTrainer : IDisposable
             throw new ArgumentException(
                 $"seed: the run in {runDirectory} was started with seed {_state.Seed}; resume it with that seed.");
         }
+        // A finished run asked for more epochs continues from its final (averaged) weights, as a second Keras fit()
+        // would; its optimiser moments and running average carry on.
+        if (resume && _state.Finished && options.Epochs > _state.EpochsDone) _state = _state with { Finished = false };
     }
 
     /// <summary>The model being trained.</summary>

@@ -80,6 +80,24 @@ public class DiffusionTrainerTests
     }
 
     [Fact]
+    public void A_finished_run_resumed_with_more_epochs_trains_them()
+    {
+        TinyDiffusion.Prepare();
+        string folder = TestPaths.NewTemporaryFolder();
+        using (var trainer = new DiffusionTrainer(Config, Blobs(), Options with { Epochs = 1, SampleRows = 0 }, folder))
+            Assert.True(trainer.Run().State.Finished);
+
+        using var resumed = new DiffusionTrainer(Config, Blobs(), Options with { Epochs = 2, SampleRows = 0 }, folder,
+            resume: true);
+        DiffusionTrainingResult result = resumed.Run();
+
+        Assert.True(result.Completed && result.State.Finished);
+        Assert.Equal(2, result.State.EpochsDone);
+        Assert.Equal(2, result.State.History.Count);
+        Assert.Equal(10, result.State.Iterations);
+    }
+
+    [Fact]
     public void Saved_model_generates_what_the_trained_model_generates()
     {
         TinyDiffusion.Prepare();
