@@ -160,25 +160,6 @@ public sealed partial class StableDiffusion3
         return patched;
     }
 
-    /// <summary>As <c>BuildAndLoad</c>, from any tensor source (a converted view of a single file).</summary>
-    internal static T BuildAndLoadFrom<T>(Func<T> build, ITensorSource source, Func<string, string?>? mapKey,
-        ScalarType dtype, Device device) where T : nn.Module
-    {
-        T module = BuildInDType(build, dtype);
-        try
-        {
-            ModuleWeights.Load(module, source, mapKey);
-            module.to(device);
-            module.eval();
-            return module;
-        }
-        catch
-        {
-            module.Dispose();
-            throw;
-        }
-    }
-
     [LoggerMessage(EventId = 3, Level = LogLevel.Information,
         Message = "Single file: sizes from {Config}, which fits the file's tensors")]
     private static partial void LogConfigFromFolder(ILogger logger, string config);

@@ -131,14 +131,22 @@ public sealed partial class StableDiffusion3 : IDisposable
     internal static T BuildAndLoad<T>(Func<T> build, string? folder, Func<string, string?>? mapKey, ScalarType dtype,
         Device device) where T : nn.Module
     {
+        if (folder is null) return BuildAndLoadFrom(build, null, mapKey, dtype, device);
+        using TensorSource source = TensorSource.OpenFolder(folder);
+        return BuildAndLoadFrom(build, source, mapKey, dtype, device);
+    }
+
+    /// <summary>
+    /// As <see cref="BuildAndLoad{T}"/>, from any tensor source (a folder's files or a converted view of a single
+    /// file); without a source the module keeps its fresh weights.
+    /// </summary>
+    internal static T BuildAndLoadFrom<T>(Func<T> build, ITensorSource? source, Func<string, string?>? mapKey,
+        ScalarType dtype, Device device) where T : nn.Module
+    {
         T module = BuildInDType(build, dtype);
         try
         {
-            if (folder is not null)
-            {
-                using TensorSource source = TensorSource.OpenFolder(folder);
-                ModuleWeights.Load(module, source, mapKey);
-            }
+            if (source is not null) ModuleWeights.Load(module, source, mapKey);
             module.to(device);
             module.eval();
             return module;
