@@ -24,8 +24,8 @@ internal static class GenerateCommand
         command.Options.Add(steps);
         command.Options.Add(count);
         command.Options.Add(output);
-        command.SetAction((parsed, _) => CommandRunner.Run(cancellationToken => Task.FromResult(
-            Run(parsed, shared, parsed.GetValue(steps), parsed.GetValue(count), parsed.GetValue(output), cancellationToken))));
+        command.SetGuardedAction((parsed, cancellationToken) => Task.FromResult(
+            Run(parsed, shared, parsed.GetValue(steps), parsed.GetValue(count), parsed.GetValue(output), cancellationToken)));
         return command;
     }
 

@@ -36,9 +36,9 @@ internal static class MorphCommand
         command.Options.Add(frames);
         command.Options.Add(freshNoise);
         walk.AddTo(command);
-        command.SetAction((parsed, _) => CommandRunner.Run(cancellationToken => Task.FromResult(Run(parsed, shared,
+        command.SetGuardedAction((parsed, cancellationToken) => Task.FromResult(Run(parsed, shared,
             walk, parsed.GetValue(first)!, parsed.GetValue(second)!, parsed.GetValue(start), parsed.GetValue(stop),
-            parsed.GetValue(frames), parsed.GetValue(freshNoise), cancellationToken))));
+            parsed.GetValue(frames), parsed.GetValue(freshNoise), cancellationToken)));
         return command;
     }
 

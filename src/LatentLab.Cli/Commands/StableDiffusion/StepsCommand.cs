@@ -30,8 +30,8 @@ internal static class StepsCommand
         shared.AddTo(command);
         command.Options.Add(steps);
         command.Options.Add(output);
-        command.SetAction((parsed, _) => CommandRunner.Run(cancellationToken => Task.FromResult(
-            Run(parsed, shared, parsed.GetValue(steps)!, parsed.GetValue(output), cancellationToken))));
+        command.SetGuardedAction((parsed, cancellationToken) => Task.FromResult(
+            Run(parsed, shared, parsed.GetValue(steps)!, parsed.GetValue(output), cancellationToken)));
         return command;
     }
 

@@ -35,9 +35,9 @@ internal static class WalkCommand
         command.Options.Add(noiseFrames);
         command.Options.Add(noiseWalk);
         walk.AddTo(command);
-        command.SetAction((parsed, _) => CommandRunner.Run(cancellationToken => Task.FromResult(Run(parsed, shared,
+        command.SetGuardedAction((parsed, cancellationToken) => Task.FromResult(Run(parsed, shared,
             walk, parsed.GetValue(prompts)!, parsed.GetValue(perSegment), parsed.GetValue(noiseFrames),
-            parsed.GetValue(noiseWalk), cancellationToken))));
+            parsed.GetValue(noiseWalk), cancellationToken)));
         return command;
     }
 
